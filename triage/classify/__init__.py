@@ -1,0 +1,1 @@
+"""Classification: which rule chapter a message belongs to, and which rulebook judges it."""
