@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from triage import __version__
-from triage.cli import config_cmd, db_cmd
+from triage.cli import config_cmd, data_cmd, db_cmd
 from triage.cli.process import process
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ def root(
 app.command("process")(process)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(data_cmd.app, name="data")
 
 
 def main() -> None:

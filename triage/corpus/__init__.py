@@ -1,0 +1,1 @@
+"""The annotated corpus in training_data/: its label schema, validation and splits."""
