@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "TRIAGE_"
+#: The trained pipelines shipped with the code: `models/` beside the package in a checkout.
+DEFAULT_MODELS_DIR = str(Path(__file__).resolve().parents[1] / "models")
 CONFIG_ENV = "TRIAGE_CONFIG"
 MASK = "********"
 
@@ -205,7 +207,7 @@ class Settings:
     """The whole effective configuration of one triage installation."""
 
     database_url: str = "sqlite:///var/triage.db"
-    models_dir: str = "models"
+    models_dir: str = DEFAULT_MODELS_DIR
     var_dir: str = "var"
     poll_interval_seconds: int = 60
     retention_days: int = 3 * 365

@@ -1,0 +1,3 @@
+"""Shared fixtures of the test suite, from tests/support/."""
+
+pytest_plugins = ["tests.support.db"]

@@ -1,0 +1,1 @@
+"""Storage: the schema (`schema`), engines (`engine`), units of work (`store`), migrations (`migrate`)."""
