@@ -1,0 +1,1 @@
+"""Event extraction: spaCy pipelines per language with registered components and trained models."""

@@ -1,0 +1,1 @@
+"""The rulebooks (data, one file each) and the checks that decide their rules."""

@@ -1,0 +1,1 @@
+"""Training every model from training_data/, reproducibly, into models/<name>/."""
