@@ -20,6 +20,7 @@ from triage.corpus.conventions import (
     allowed_missing,
 )
 from triage.corpus.labels import LabelledMail
+from triage.message.html_text import html_to_text
 from triage.message.parse import MessageParseError, parse_message
 from triage.vocabulary import (
     ARRANGERS,
@@ -139,8 +140,11 @@ def check_mail_text(mail: LabelledMail, root: Path, report: CheckReport, seen: d
 
 
 def readable_text(message) -> str:
-    """What a person reads in a mail: subject, whole body (quotes and signature too), forwards, attachments."""
+    """What a person reads in a mail: subject, whole body (quotes and signature too), both the plain
+    and the HTML alternative (a mail client shows the HTML one), forwards, attachments."""
     parts = [message.subject, message.body_text]
+    if message.html:
+        parts.append(html_to_text(message.html)[0])
     parts.extend(fwd.text for fwd in message.forwarded)
     parts.extend(att.text for att in message.attachments if att.text)
     return "\n".join(parts)

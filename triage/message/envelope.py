@@ -19,7 +19,10 @@ class Address:
     email: str
 
     def __str__(self) -> str:
-        return f"{self.name} <{self.email}>" if self.name else self.email
+        # Outlook forward blocks often show only a display name: then the name alone, not "Name <>".
+        if self.name and self.email:
+            return f"{self.name} <{self.email}>"
+        return self.email or self.name
 
     @property
     def domain(self) -> str:
