@@ -75,6 +75,9 @@ class OAuthConfig:
     tenant: str | None = None
     client_id: str | None = None
     client_secret_env: str | None = None
+    client_secret_file: str | None = None
+    #: The token endpoint; None: Microsoft's for `tenant` (set it to test against a local server).
+    token_url: str | None = None
     scope: str = "https://outlook.office365.com/.default"
     refresh_margin_seconds: int = 300
 
@@ -126,6 +129,8 @@ class SmtpConfig:
     port: int = 587
     tls: str = "starttls"  # ssl | starttls | none
     verify_tls: bool = True
+    #: A CA bundle to trust for the server's certificate (an internal CA); None: the system's.
+    ca_file: str | None = None
     username: str | None = None
     password_env: str | None = None
     password_file: str | None = None
@@ -191,6 +196,16 @@ class LimitsConfig:
 
 
 @dataclass
+class WebUserConfig:
+    """A review-UI user named in the config: an Argon2 hash (`triage users hash`), never a password."""
+
+    name: str = ""
+    role: str = "reviewer"  # reviewer | manager
+    password_hash: str = ""
+    display_name: str | None = None
+
+
+@dataclass
 class WebConfig:
     """The review web UI."""
 
@@ -200,6 +215,12 @@ class WebConfig:
     secure_cookies: bool = False
     language: str = "sv"
     login_attempts_per_minute: int = 5
+    #: How long a login lasts, in minutes (the signed cookie expires then).
+    session_minutes: int = 480
+    #: Bearer token for /metrics, read from this environment variable; unset: /metrics needs a login.
+    metrics_token_env: str | None = "TRIAGE_METRICS_TOKEN"
+    #: Users who may log in besides those `triage users add` stored in the database.
+    users: list[WebUserConfig] = field(default_factory=list)
 
 
 @dataclass
@@ -210,6 +231,8 @@ class Settings:
     models_dir: str = DEFAULT_MODELS_DIR
     var_dir: str = "var"
     poll_interval_seconds: int = 60
+    #: Processes that judge a poll with many new messages (a backfill); 0: one per CPU, 1: none.
+    judge_processes: int = 0
     retention_days: int = 3 * 365
     log_level: str = "info"
     mailboxes: list[MailboxConfig] = field(default_factory=list)
@@ -376,4 +399,6 @@ def settings_as_dict(settings: Settings) -> dict[str, Any]:
     for raw, mailbox in zip(data["mailboxes"], settings.mailboxes):
         raw["password"] = MASK if mailbox.password_env or mailbox.password_file else None
     data["smtp"]["password"] = MASK if settings.smtp.password_env or settings.smtp.password_file else None
+    for user in data["web"]["users"]:
+        user["password_hash"] = MASK  # a hash is no password, but still nothing to show around
     return data

@@ -8,7 +8,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from triage.cli.common import console, err_console
+from triage.cli.common import ConfigOption, console, err_console, settings_or_exit
 from triage.corpus.labels import DEFAULT_ROOT, LabelError, load_corpus, load_split
 from triage.corpus.split import merge_batches
 from triage.corpus.validate import check_corpus
@@ -68,3 +68,34 @@ def split(
         raise typer.Exit(2) from None
     console.print(", ".join(f"{name} +{count}" for name, count in moved.items()))
 
+
+
+@app.command("export-reviews")
+def export_reviews_cmd(
+    out: Path | None = typer.Option(None, "--out", help="Batch file to write (default: labels/batches/reviews.jsonl)."),
+    root: Path = RootOption,
+    config: Path | None = ConfigOption,
+) -> None:
+    """Write reviewers' corrections as corpus labels (LABELLING.md) for `triage data split` + `triage train`.
+
+    Example:  triage data export-reviews && triage data split && triage train
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from triage.corpus.reviews import export_reviews
+    from triage.db.engine import make_engine, session_factory
+
+    settings = settings_or_exit(config)
+    engine = make_engine(settings.database_url, sqlite_immediate=True)
+    try:
+        with session_factory(engine)() as session:
+            report = export_reviews(session, out, root=root)
+            session.commit()
+    except SQLAlchemyError as exc:
+        err_console.print(f"[bold red]cannot read reviews:[/] {type(exc).__name__} (run `triage db upgrade` first?)")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    for message_pk, why in report.skipped:
+        console.print(f"[yellow]skipped[/] message {message_pk}: {why}", highlight=False)
+    console.print(f"wrote {len(report.written)} reviewed mail(s) to {report.out}")
