@@ -22,6 +22,19 @@ def redact_secrets(_logger, _method, event_dict: dict) -> dict:
     return event_dict
 
 
+class _StderrLogger:
+    """Writes each line to whatever sys.stderr is *now*, so a replaced stream (tests, daemons) is honoured."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _stderr_logger_factory(*_args) -> _StderrLogger:
+    return _StderrLogger()
+
+
 def configure_logging(level: str = "info", *, json_output: bool | None = None) -> None:
     """Set up structlog once per process; JSON when stderr is not a TTY unless told otherwise."""
     if json_output is None:
@@ -39,7 +52,7 @@ def configure_logging(level: str = "info", *, json_output: bool | None = None) -
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger_factory,
         cache_logger_on_first_use=False,
     )
 
