@@ -231,7 +231,8 @@ class Settings:
     models_dir: str = DEFAULT_MODELS_DIR
     var_dir: str = "var"
     poll_interval_seconds: int = 60
-    #: Processes that judge a poll with many new messages (a backfill); 0: one per CPU, 1: none.
+    #: Processes that judge a poll with 200 or more new messages (a backfill): 0, one per CPU;
+    #: 1, none (judge in the worker itself). Each loads the models: ~400 MB and a few seconds.
     judge_processes: int = 0
     retention_days: int = 3 * 365
     log_level: str = "info"

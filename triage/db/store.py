@@ -217,6 +217,19 @@ def record_message(
     return row, True
 
 
+def relocate_message(session: Session, message: Message | int, uidvalidity: int, uid: int) -> bool:
+    """Note where a stored message is now, found again by Message-ID after a UIDVALIDITY change.
+
+    The re-scan matches a known message by its Message-ID without fetching its bytes; this is
+    the `record_message` relocation for that case. True when the message's place changed (False:
+    it already has a place under this UIDVALIDITY, so this is a second copy).
+    """
+    message = _message(session, message)
+    before = (message.uidvalidity, message.uid)
+    _relocate(session, message, uidvalidity, uid)
+    return (message.uidvalidity, message.uid) != before
+
+
 def _relocate(session: Session, message: Message, uidvalidity: int | None, uid: int | None) -> None:
     """After a UIDVALIDITY change the old UID means nothing: remember where the message is now."""
     if uidvalidity is None or uid is None:
