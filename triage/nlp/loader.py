@@ -1,11 +1,36 @@
-"""Load the extraction stage from models/ (the NLP stage replaces this with its real loader)."""
+"""Load the extraction stage once at start-up: the spaCy pipelines and models/extract/ (offline)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from triage.config import Settings
-from triage.pipeline.stages import Extractor, NullExtractor
+from triage.nlp.extractor import EventExtractor
+from triage.nlp.pipeline import LANGUAGES, ModelMissingError, load_nlp
+from triage.pipeline.stages import Extractor
+
+MODEL_NAME = "extract"
 
 
 def load_extractor(settings: Settings) -> Extractor:
-    """The event extractor; null until the extraction stage is built."""
-    return NullExtractor()
+    """The EventExtractor with its trained components; a clear error when models/extract/ is missing."""
+    return load_from(Path(settings.models_dir) / MODEL_NAME)
+
+
+def load_from(model_dir: Path) -> EventExtractor:
+    """An EventExtractor from one model directory (model.json, triage_fields/, arranger/)."""
+    card_path = model_dir / "model.json"
+    if not card_path.is_file():
+        raise ModelMissingError(
+            f"no extraction model at {model_dir} (model.json missing); run `triage train` to build it"
+        )
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    languages = [lang for lang in card.get("languages", LANGUAGES) if lang in LANGUAGES]
+    pipelines = {lang: load_nlp(lang, model_dir) for lang in languages}
+    return EventExtractor(
+        pipelines,
+        thresholds=card.get("thresholds"),
+        arranger_threshold=float(card.get("arranger_threshold", 0.4)),
+        model_version=f"{card.get('name', MODEL_NAME)}-{card.get('version', '?')}",
+    )

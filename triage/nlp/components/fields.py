@@ -1,0 +1,531 @@
+"""The trained field scorer: spaCy's `spancat` with our candidate suggester and a sparse linear model.
+
+The suggester (`triage.field_candidates.v1`) proposes the spans that could be a title, organizer,
+location, target group, purpose, content or product (candidates.py: values after cues, sentences,
+clauses after lead words, organisation names…). The model (`triage.FieldScorer.v1`) turns each
+candidate into hashed features — how it was proposed, the cue of its line, its words and
+neighbours, its section, whether it names the sender's domain — and scores every label with a
+logistic layer over a `SparseLinear` table. Training (train.py) uses spancat's own update/loss;
+the extractor keeps, per label, the best-scoring candidate over all sections of a mail.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from functools import lru_cache
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+from spacy.attrs import IDX, LENGTH, SPACY
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Span, SpanGroup
+from spacy.util import registry
+from thinc.api import Model, SparseLinear, chain, get_current_ops
+from thinc.types import Ragged
+
+from triage.nlp.candidates import field_candidates
+from triage.nlp.components.dates import ANCHOR, MENTIONS
+from triage.nlp.dates import Mention
+from triage.nlp.text import Cue, find_cues
+from triage.nlp.components.structure import doc_text
+
+FIELDS_KEY = "fields"
+#: The labels the scorer learns, in the order of its output columns.
+FIELD_LABELS: tuple[str, ...] = (
+    "title", "organizer", "location", "target_group", "purpose", "content", "product", "start", "deadline",
+)
+#: Labels whose candidates are date mentions (the event's day, the registration deadline).
+DATE_LABELS: tuple[str, ...] = ("start", "deadline")
+MESSAGE_WORDS = "triage.message_words"
+#: The key shared by all sections of one message: their candidates compete in one softmax.
+MESSAGE = "triage.message"
+SECTION = "triage.section"
+SENDER_DOMAIN = "triage.sender_domain"
+CUES = "triage.cues"
+CANDIDATES = "triage.candidates"
+ORGS_KEY = "orgs"
+
+_ORG_SUFFIX = {"ab", "as", "asa", "a/s", "aps", "ltd", "gmbh", "inc", "oy", "ag", "hf"}
+#: Product-like names: CamelCase, a capitalised word with a model number, letter-digit codes.
+_PRODUCT = re.compile(
+    r"(?<![\w-])(?:[A-ZÅÄÖÆØ][a-zåäöæø]+[A-Z][\w]*|[A-ZÅÄÖÆØ][\w]*(?:[ -](?:[A-Z]{1,4}-?\d[\w-]*|\d{1,4}[A-Z]?|[A-Z][a-z]+))?|[A-Z]{1,4}-?\d{2,5}[A-Z]?)"
+    r"(?:[ -](?:[A-Z]{1,4}-?\d[\w-]*|\d{1,4}[A-Z]?|Pro|Plus|Flow|Home|Connect|Fit \d+|S|X|XL|Max|Mini|Lite))?(?![\w-])"
+)
+_COMMON_CAPITALISED = {
+    "hej", "hei", "dear", "hi", "vi", "we", "i", "jag", "jeg", "the", "det", "den", "de", "en", "ett", "et", "med", "för", "for",
+    "till", "til", "och", "og", "and", "om", "on", "tid", "plats", "sted", "datum", "dato", "program", "syfte", "formål",
+    "målgrupp", "målgruppe", "innehåll", "innhold", "anmälan", "påmelding", "kontakt", "vänliga", "vennlig", "med vänlig",
+    "hälsningar", "hilsen", "best", "kind", "regards", "tack", "takk", "thanks", "mvh", "region", "helse", "sykehuset",
+}
+
+
+_DIGIT = re.compile(r"\d")
+#: How many words of a candidate go into its bag of words, and whether their affixes do too.
+BAG_WORDS = 25
+AFFIXES = True
+MESSAGE_PRIOR = False
+
+
+def ctx_start(ctx: "_DocContext", token: int) -> int:
+    return ctx.starts[token]
+
+
+@lru_cache(maxsize=2**16)
+def _hash(feature: str) -> int:
+    """A stable (process-independent) hash of a feature string; cached, features repeat a lot."""
+    return zlib.crc32(feature.encode("utf-8"))
+
+
+def doc_cues(doc: Doc) -> list[Cue]:
+    """The cues of a doc (set by triage_cues, recomputed for a bare doc)."""
+    cues = doc.user_data.get(CUES)
+    if cues is None:
+        cues = find_cues(doc_text(doc))
+        doc.user_data[CUES] = cues
+    return cues
+
+
+def product_spans(text: str) -> list[tuple[int, int, str]]:
+    """Capitalised or coded names that may be products, outside the first word of a sentence."""
+    out: list[tuple[int, int, str]] = []
+    for match in _PRODUCT.finditer(text):
+        word = match.group(0)
+        if word.split()[0].lower().strip(".,") in _COMMON_CAPITALISED or len(word) < 3:
+            continue
+        if word.split()[-1] in ("AB", "AS", "ASA", "GmbH", "Ltd", "Inc", "Oy", "HF"):
+            continue
+        before = text[max(0, match.start() - 2):match.start()]
+        kind = "product:start" if (match.start() == 0 or re.search(r"(?:[.!?:]\s|\n)$", before)) else "product"
+        if not re.search(r"[A-Z].*[A-Z]|\d|[a-z][A-Z]", word) and kind == "product:start":
+            continue
+        out.append((match.start(), match.end(), kind))
+    return out
+
+
+def doc_candidates(doc: Doc) -> dict[tuple[int, int], set[str]]:
+    """The candidate token spans of a doc with the kinds that proposed them (cached on the doc)."""
+    cached = doc.user_data.get(CANDIDATES)
+    if cached is not None:
+        return cached
+    source = doc.user_data.get(SECTION, "body")
+    extra: list[tuple[int, int, str]] = []
+    if ORGS_KEY in doc.spans:
+        extra.extend((span.start_char, span.end_char, f"org:{span.label_}") for span in doc.spans[ORGS_KEY])
+    if source in ("subject", "body", "forwarded", "attachment"):
+        extra.extend(product_spans(doc_text(doc)))
+    mentions = doc.user_data.get(MENTIONS) or []
+    boundaries = [m.start for m in mentions if m.kind in ("date", "time", "relative")]
+    if source in ("subject", "body", "forwarded", "attachment"):
+        for mention in mentions:
+            if mention.kind in ("date", "relative"):
+                extra.append((mention.start, mention.end, f"date:{mention.kind}"))
+    by_chars = field_candidates(doc_text(doc), source, doc_cues(doc), extra, boundaries)
+    by_tokens: dict[tuple[int, int], set[str]] = {}
+    for (start, end), kinds in by_chars.items():
+        span = doc.char_span(start, end, alignment_mode="contract")
+        if span is None or len(span) == 0:
+            continue
+        by_tokens.setdefault((span.start, span.end), set()).update(kinds)
+    doc.user_data[CANDIDATES] = by_tokens
+    return by_tokens
+
+
+@registry.misc("triage.field_candidates.v1")
+def build_field_candidates() -> Callable[..., Ragged]:
+    """The suggester for `spancat`: the candidates of candidates.py, as token offsets."""
+
+    def suggest(docs: list[Doc], *, ops: Any = None) -> Ragged:
+        ops = ops or get_current_ops()
+        rows: list[tuple[int, int]] = []
+        lengths: list[int] = []
+        for doc in docs:
+            spans = sorted(doc_candidates(doc))
+            rows.extend(spans)
+            lengths.append(len(spans))
+        data = numpy.asarray(rows, dtype="int32").reshape((-1, 2))
+        return Ragged(ops.asarray2i(data), ops.asarray1i(numpy.asarray(lengths, dtype="int32")))
+
+    return suggest
+
+
+def _bucket(value: int, edges: tuple[int, ...]) -> str:
+    for edge in edges:
+        if value <= edge:
+            return str(edge)
+    return f">{edges[-1]}"
+
+
+class _DocContext:
+    """Per-doc facts the features of every candidate need, computed once (no Token objects later)."""
+
+    def __init__(self, doc: Doc) -> None:
+        text = doc_text(doc)
+        self.text = text
+        self.source = doc.user_data.get(SECTION, "body")
+        domain = (doc.user_data.get(SENDER_DOMAIN) or "").lower()
+        self.domain_stem = re.sub(r"[^a-zåäöæø0-9]", "", domain.split(".")[0]) if domain else ""
+        if len(doc):
+            array = doc.to_array([IDX, LENGTH, SPACY])
+            self.starts = [int(i) for i in array[:, 0]]
+            self.words = [text[int(i):int(i) + int(n)] for i, n, _ in array]
+            trailing = [text[int(i) + int(n):int(i) + int(n) + 1] if int(s) else "" for i, n, s in array]
+        else:
+            self.words, trailing, self.starts = [], [], []
+        self.lower = [w.lower() for w in self.words]
+        self.space = [w.isspace() for w in self.words]
+        #: The bag-of-words features of each token, built once: candidates overlap a lot.
+        self.word_feats: list[tuple[str, ...]] = []
+        for word in self.lower:
+            if not word.isalpha():
+                self.word_feats.append(())
+            elif len(word) > 6 and AFFIXES:
+                self.word_feats.append((f"w={word}", f"s5={word[-5:]}", f"p5={word[:5]}"))
+            else:
+                self.word_feats.append((f"w={word}",))
+        self.breaks_after = ["\n" in w or "\n" in t for w, t in zip(self.words, trailing)]
+        self.line_of: list[int] = []
+        line = 0
+        for word, token_break in zip(self.words, self.breaks_after):
+            self.line_of.append(line)
+            if token_break:
+                line += word.count("\n") + 1 if "\n" not in word else word.count("\n")
+        self.line_cue: dict[int, str] = {}
+        for cue in doc_cues(doc):
+            self.line_cue.setdefault(text.count("\n", 0, cue.start), cue.label)
+        self.orgs: dict[tuple[int, int], str] = {}
+        if ORGS_KEY in doc.spans:
+            for span in doc.spans[ORGS_KEY]:
+                self.orgs[(span.start, span.end)] = span.label_
+        self.message_words: list[str] = list(doc.user_data.get(MESSAGE_WORDS) or [])
+        anchor = doc.user_data.get(ANCHOR)
+        self.anchor = anchor.date() if anchor is not None else None
+        self.mentions: dict[tuple[int, int], Mention] = {}
+        for mention in doc.user_data.get(MENTIONS) or []:
+            if mention.kind in ("date", "relative"):
+                span = doc.char_span(mention.start, mention.end, alignment_mode="contract")
+                if span is not None:
+                    self.mentions[(span.start, span.end)] = mention
+        self.date_tokens: set[int] = set()
+        if "dates" in doc.spans:
+            for span in doc.spans["dates"]:
+                if span.label_ in ("date", "time", "relative"):
+                    self.date_tokens.update(range(span.start, span.end))
+
+
+def span_features(ctx: _DocContext, start: int, end: int, kinds: set[str]) -> list[str]:
+    """The string features of one candidate span (token offsets start:end)."""
+    positions = [i for i in range(start, end) if not ctx.space[i]]
+    words = [ctx.lower[i] for i in positions]
+    src = ctx.source
+    n = len(positions)
+    length = _bucket(n, (1, 2, 3, 5, 8, 12, 20, 35))
+    feats = [f"src={src}", f"len={length}", f"src|len={src}|{length}"]
+    ordered = sorted(kinds) or ["none"]  # a set's order depends on the hash seed; features must not
+    for kind in ordered:
+        parts = kind.split(":")
+        feats.append(f"k={kind}")
+        feats.append(f"k0={parts[0]}")
+        if len(parts) > 1:
+            feats.append(f"k01={parts[0]}:{parts[1]}")
+        feats.append(f"k|src={kind}|{src}")
+        feats.append(f"k|len={kind}|{length}")
+    if not words:
+        return feats
+    first, last = words[0], words[-1]
+    feats += [f"f={first}", f"l={last}", f"f|l={first}|{last}"]
+    if n > 1:
+        feats.append(f"f2={first}_{words[1]}")
+    for i in positions[:BAG_WORDS]:
+        feats.extend(ctx.word_feats[i])
+    previous = [ctx.lower[i] for i in range(start - 1, max(-1, start - 8), -1) if not ctx.space[i]][:3]
+    for index, word in enumerate(previous):
+        feats.append(f"p{index + 1}={word}")
+    if len(previous) >= 2:
+        feats.append(f"p12={previous[0]}_{previous[1]}")
+    following = [ctx.lower[i] for i in range(end, min(len(ctx.lower), end + 6)) if not ctx.space[i]][:2]
+    for index, word in enumerate(following):
+        feats.append(f"n{index + 1}={word}")
+    if start == 0 or ctx.breaks_after[start - 1]:
+        feats.append("line_start")
+    if end == len(ctx.words) or ctx.breaks_after[end - 1] or (end < len(ctx.words) and "\n" in ctx.words[end]):
+        feats.append("line_end")
+    line = ctx.line_of[start]
+    line_bucket = _bucket(line, (0, 1, 2, 4, 8, 16))
+    feats += [f"line={line_bucket}", f"src|line={src}|{line_bucket}"]
+    cue = ctx.line_cue.get(line)
+    if cue:
+        feats.append(f"linecue={cue}")
+    first_word = ctx.words[positions[0]]
+    if _DIGIT.search(first_word):
+        feats.append("digit0")
+    if _DIGIT.search(" ".join(words)):
+        feats.append("digit")
+    if first_word[:1].isupper():
+        feats.append("upper0")
+    if all(ctx.words[i][:1].isupper() for i in positions if ctx.words[i].isalpha()):
+        feats.append("alltitle")
+    if last in _ORG_SUFFIX:
+        feats.append("orgsuffix")
+    if "@" in ctx.text[ctx_start(ctx, positions[0]):ctx_start(ctx, positions[-1]) + len(ctx.words[positions[-1]])]:
+        feats.append("email")
+    if last in ("?", "!"):
+        feats.append("question")
+    dated = sum(1 for i in positions if i in ctx.date_tokens)
+    if dated:
+        feats.append("has_date" if dated < n else "all_date")
+    commas = sum(1 for w in words if w == ",")
+    feats.append(f"commas={_bucket(commas, (0, 1, 2, 4))}")
+    org = ctx.orgs.get((start, end))
+    if org:
+        feats.append(f"isorg={org}")
+    else:
+        for (o_start, o_end), label in ctx.orgs.items():
+            if start <= o_start and o_end <= end:
+                feats.append(f"hasorg={label}")
+                break
+    mention = ctx.mentions.get((start, end))
+    if mention is not None:
+        feats.extend(_date_features(ctx, mention))
+    elif MESSAGE_PRIOR:
+        # What the mail is about shifts every field against "none" (an RMI letter names no venue).
+        feats.extend(f"msg={word}" for word in ctx.message_words)
+    if ctx.domain_stem and len(ctx.domain_stem) >= 3:
+        joined = re.sub(r"[^a-zåäöæø0-9]", "", "".join(words))
+        if ctx.domain_stem in joined or (len(joined) >= 4 and joined[: max(4, len(joined) - 2)] in ctx.domain_stem):
+            feats.append("sender_domain")
+            for kind in ordered:
+                feats.append(f"sender_domain|{kind}")
+    return feats
+
+
+_DEADLINE_LEAD = re.compile(
+    r"(?:senast|innan|före|innen|seinast|by|before|no later than|deadline|frist|sista|anmäl\w*|påmeld\w*|registr\w*|"
+    r"register|svar\w*|osa|rsvp|apply|ansök\w*|søk\w*|sign up|reply|respond|besked|beskjed|si fra|säg till)\b[^\n]{0,50}$",
+    re.IGNORECASE,
+)
+_PAST_LEAD = re.compile(
+    r"(?:sedan|siden|since|efter|etter|after|från och med|fra og med|godkänt|godkjent|approved|mottatt|mottaget|received|"
+    r"levererades|installerades|skickade|sendte|sent|daterad|datert|dated|fakturadatum|förfallodatum|forfallsdato|due|"
+    r"gäller från|gjelder fra|valid from|from|fr\.o\.m\.?|t\.o\.m\.?|levereras|leveres|delivery|leverans)\b[^\n]{0,30}$",
+    re.IGNORECASE,
+)
+
+
+def _date_features(ctx: _DocContext, mention: Mention) -> list[str]:
+    """What a date mention's context says about its role: the event's day, a deadline, or neither."""
+    text = ctx.text
+    line_start = text.rfind("\n", 0, mention.start) + 1
+    before = text[line_start:mention.start]
+    feats = [f"dk={mention.kind}", "dk_time" if mention.has_time else "dk_notime"]
+    if mention.first != mention.last:
+        feats.append("dk_range")
+    if mention.has_year:
+        feats.append("dk_year")
+    if mention.weekday_conflict:
+        feats.append("dk_weekday_conflict")
+    if _DEADLINE_LEAD.search(before):
+        feats.append("dk_deadline_lead")
+    if _PAST_LEAD.search(before):
+        feats.append("dk_past_lead")
+    if not before.strip():
+        feats.append("dk_line_start")
+        previous_line = text[text.rfind("\n", 0, max(0, line_start - 1)) + 1:max(0, line_start - 1)].strip().lower()
+        if previous_line.endswith(":") or len(previous_line) < 25:
+            feats.append(f"dk_prevline={previous_line[:20]}")
+    if ctx.anchor is not None and mention.first is not None:
+        days = (mention.first - ctx.anchor).days
+        feats.append(f"dk_days={_bucket(days, (-30, -2, 0, 3, 14, 60, 180, 365))}")
+    for word in ctx.message_words:
+        feats.append(f"dk_msg={word}")
+    return feats
+
+
+def _features_forward(model: Model, inputs: tuple[list[Doc], Ragged], is_train: bool) -> tuple[Any, Callable]:
+    docs, spans = inputs
+    keys: list[int] = []
+    lengths: list[int] = []
+    data = model.ops.to_numpy(spans.dataXd) if len(spans.dataXd) else numpy.zeros((0, 2), dtype="int32")
+    offset = 0
+    for doc, count in zip(docs, model.ops.to_numpy(spans.lengths)):
+        candidates = doc.user_data.get(CANDIDATES) or {}
+        ctx = _DocContext(doc)
+        for row in data[offset:offset + int(count)]:
+            start, end = int(row[0]), int(row[1])
+            feats = span_features(ctx, start, end, candidates.get((start, end), set()))
+            keys.extend(map(_hash, feats))
+            lengths.append(len(feats))
+        offset += int(count)
+    out = (
+        numpy.asarray(keys, dtype="uint64"),
+        numpy.ones(len(keys), dtype="float32"),
+        numpy.asarray(lengths, dtype="int32"),
+    )
+
+    def backprop(d_out: Any) -> list[Any]:
+        return []
+
+    return out, backprop
+
+
+@registry.architectures("triage.FieldScorer.v2")
+def build_field_scorer(nO: int = len(FIELD_LABELS), length: int = 2**17) -> Model:
+    """Hashed candidate features → SparseLinear: one logit per field label for every candidate."""
+    featurize: Model = Model("triage_span_features", _features_forward)
+    return chain(featurize, SparseLinear(nO=nO, length=length))
+
+
+DEFAULT_MODEL = {"@architectures": "triage.FieldScorer.v2", "nO": len(FIELD_LABELS), "length": 2**17}
+
+
+@Language.factory(
+    "triage_field_scorer",
+    assigns=["doc.spans"],
+    default_config={"model": DEFAULT_MODEL, "suggester": {"@misc": "triage.field_candidates.v1"},
+                    "spans_key": FIELDS_KEY, "threshold": 0.01},
+)
+def make_field_scorer(nlp: Language, name: str, model: Model, suggester: Callable[..., Ragged], spans_key: str,
+                      threshold: float) -> "FieldScorer":
+    return FieldScorer(nlp.vocab, model, suggester, name, spans_key=spans_key, threshold=threshold)
+
+
+class FieldScorer(TrainablePipe):
+    """Ranks a doc's candidates for each field label against "none of them".
+
+    For each label the candidates' logits and a fixed null logit (0) go through one softmax over all
+    sections of a message (docs sharing doc.user_data["triage.message"], passed together), so a
+    score is the probability that this candidate, rather than another one or none, is the field's
+    value in this mail. Training minimises the cross-entropy of that choice (listwise), which
+    suits picking one value per field far better than scoring each candidate on its own.
+    Spans scoring at least `threshold` go to doc.spans[spans_key] (label = field), with
+    `attrs["scores"]`.
+    """
+
+    def __init__(self, vocab: Any, model: Model, suggester: Callable[..., Ragged], name: str = "triage_fields", *,
+                 spans_key: str = FIELDS_KEY, threshold: float = 0.01) -> None:
+        self.vocab = vocab
+        self.model = model
+        self.suggester = suggester
+        self.name = name
+        self.cfg = {"labels": list(FIELD_LABELS), "spans_key": spans_key, "threshold": threshold}
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.cfg["labels"])
+
+    def _logits(self, docs: list[Doc], indices: Ragged, *, train: bool = False) -> tuple[Any, Callable | None]:
+        if int(indices.lengths.sum()) == 0:
+            return self.model.ops.alloc2f(0, len(self.labels)), None
+        if train:
+            return self.model.begin_update((docs, indices))
+        return self.model.predict((docs, indices)), None
+
+    @staticmethod
+    def _groups(docs: list[Doc], indices: Ragged, ops: Any) -> list[tuple[int, int, list[int]]]:
+        """Row ranges that compete in one softmax: all sections of one message (same MESSAGE key),
+        consecutive in the batch; a doc without the key is its own message."""
+        groups: list[tuple[int, int, list[int]]] = []
+        offset = 0
+        previous: Any = object()
+        for position, (doc, count) in enumerate(zip(docs, ops.to_numpy(indices.lengths))):
+            key = doc.user_data.get(MESSAGE)
+            count = int(count)
+            if key is not None and key == previous and groups:
+                start, _, members = groups[-1]
+                groups[-1] = (start, offset + count, members + [position])
+            else:
+                groups.append((offset, offset + count, [position]))
+            previous = key if key is not None else object()
+            offset += count
+        return groups
+
+    def _softmax(self, docs: list[Doc], indices: Ragged, logits: Any) -> numpy.ndarray:
+        """Per message and label: softmax over the message's candidates and the null option."""
+        logits = self.model.ops.to_numpy(logits)
+        probs = numpy.zeros_like(logits)
+        for start, end, _ in self._groups(docs, indices, self.model.ops):
+            if end > start:
+                block = logits[start:end]
+                top = numpy.maximum(block.max(axis=0), 0.0)
+                exp = numpy.exp(block - top)
+                null = numpy.exp(-top)
+                probs[start:end] = exp / (exp.sum(axis=0) + null)
+        return probs
+
+    def predict(self, docs: list[Doc]) -> tuple[Ragged, numpy.ndarray]:
+        indices = self.suggester(docs, ops=self.model.ops)
+        logits, _ = self._logits(docs, indices)
+        return indices, self._softmax(docs, indices, logits)
+
+    def set_annotations(self, docs: list[Doc], predictions: tuple[Ragged, numpy.ndarray]) -> None:
+        indices, probs = predictions
+        data = self.model.ops.to_numpy(indices.dataXd)
+        offset = 0
+        threshold = float(self.cfg["threshold"])
+        for doc, count in zip(docs, self.model.ops.to_numpy(indices.lengths)):
+            count = int(count)
+            spans: list[Any] = []
+            scores: list[float] = []
+            for row in range(offset, offset + count):
+                start, end = int(data[row, 0]), int(data[row, 1])
+                for column, label in enumerate(self.labels):
+                    if probs[row, column] >= threshold:
+                        spans.append(Span(doc, start, end, label=label))
+                        scores.append(float(probs[row, column]))
+            group = SpanGroup(doc, name=self.cfg["spans_key"], spans=spans)
+            group.attrs["scores"] = numpy.asarray(scores, dtype="float32")
+            doc.spans[self.cfg["spans_key"]] = group
+            offset += count
+
+    def get_loss(self, examples: list[Any], predictions: tuple[Ragged, Any]) -> tuple[float, Any]:
+        """Cross-entropy of choosing, per message and label, the gold candidate(s) or none."""
+        indices, logits = predictions
+        docs = [eg.predicted for eg in examples]
+        probs = self._softmax(docs, indices, logits)
+        target = numpy.zeros_like(probs)
+        data = self.model.ops.to_numpy(indices.dataXd)
+        lengths = self.model.ops.to_numpy(indices.lengths)
+        offsets = numpy.concatenate([[0], numpy.cumsum(lengths)]).astype(int)
+        label_index = {label: i for i, label in enumerate(self.labels)}
+        loss = 0.0
+        for start, end, members in self._groups(docs, indices, self.model.ops):
+            gold: dict[int, list[int]] = {}
+            for position in members:
+                eg = examples[position]
+                first, last = offsets[position], offsets[position + 1]
+                rows = {(int(data[r, 0]), int(data[r, 1])): r for r in range(first, last)}
+                for span in eg.get_aligned_spans_y2x(eg.reference.spans.get(self.cfg["spans_key"], []), allow_overlap=True):
+                    row = rows.get((span.start, span.end))
+                    if row is not None and span.label_ in label_index:
+                        gold.setdefault(label_index[span.label_], []).append(row)
+            if end == start:
+                continue
+            for column in range(len(self.labels)):
+                positives = sorted(set(gold.get(column, [])))
+                if positives:
+                    target[positives, column] = 1.0 / len(positives)
+                    loss -= float(numpy.log(max(probs[positives, column].sum(), 1e-9)))
+                else:
+                    null = 1.0 - float(probs[start:end, column].sum())
+                    loss -= float(numpy.log(max(null, 1e-9)))
+        return loss, self.model.ops.asarray2f(probs - target)
+
+    def update(self, examples: list[Any], *, drop: float = 0.0, sgd: Any = None, losses: dict[str, float] | None = None) -> dict[str, float]:
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        docs = [eg.predicted for eg in examples]
+        indices = self.suggester(docs, ops=self.model.ops)
+        if int(indices.lengths.sum()) == 0:
+            return losses
+        logits, backprop = self._logits(docs, indices, train=True)
+        loss, gradient = self.get_loss(examples, (indices, logits))
+        backprop(gradient)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def initialize(self, get_examples: Callable[[], Any], *, nlp: Language | None = None) -> None:
+        self.model.initialize()
