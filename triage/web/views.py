@@ -22,7 +22,8 @@ from triage.corpus.agreement import agreement_report
 from triage.corpus.reviews import CorrectionError, apply_correction, changed_fields, current_state, judgement_of, reviewed_messages
 from triage.db import store
 from triage.db.schema import Reply, User
-from triage.message.parse import MessageParseError, ParseLimits, parse_message
+from triage.message.parse import MessageParseError, parse_message
+from triage.pipeline.factory import parse_limits
 from triage.results import EVENT_FIELDS
 from triage.vocabulary import CHAPTERS, MISSING_CODES, VERDICTS, VIOLATION_CODES
 from triage.web import i18n
@@ -66,16 +67,6 @@ def manager(user: WebUser = Depends(current_user)) -> WebUser:
     if not user.is_manager:
         raise Forbidden()
     return user
-
-
-def parse_limits(settings: Any) -> ParseLimits:
-    """The parser's bounds from [limits], as the worker parses with them."""
-    limits = settings.limits
-    return ParseLimits(
-        max_message_bytes=limits.max_message_bytes, max_parts=limits.max_parts, max_depth=limits.max_depth,
-        max_header_bytes=limits.max_header_bytes, max_attachment_text_chars=limits.max_attachment_text_chars,
-        max_body_chars=limits.max_body_chars,
-    )
 
 
 def _flash(request: Request, kind: str, key: str, detail: str | None = None) -> None:

@@ -29,12 +29,13 @@ from email.message import EmailMessage
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from triage.config import ConfigError, LimitsConfig, MailboxConfig, Settings
+from triage.config import ConfigError, MailboxConfig, Settings
 from triage.db import store
 from triage.db.schema import Message, Reply, utcnow
 from triage.logs import get_logger
 from triage.message.envelope import ParsedMessage
-from triage.message.parse import MessageParseError, ParseLimits, parse_message
+from triage.message.parse import MessageParseError, parse_message
+from triage.pipeline.factory import parse_limits
 from triage.outbound.imap import DRAFT_FLAGS, AppendError, append_message, can_append
 from triage.outbound.mail import domain_of, new_message_id, references_for
 from triage.outbound.replies.compose import (
@@ -71,18 +72,10 @@ def wanted_verdicts(mailbox: MailboxConfig) -> frozenset[str]:
     return frozenset({"needs_info", "non_compliant"} if mailbox.reply_to_non_compliant else {"needs_info"})
 
 
-def _limits(limits: LimitsConfig) -> ParseLimits:
-    return ParseLimits(
-        max_message_bytes=limits.max_message_bytes, max_parts=limits.max_parts, max_depth=limits.max_depth,
-        max_header_bytes=limits.max_header_bytes, max_attachment_text_chars=limits.max_attachment_text_chars,
-        max_body_chars=limits.max_body_chars,
-    )
-
-
 def parse_stored(settings: Settings, message: Message) -> ParsedMessage | None:
     """The stored mail parsed again (the reply needs its headers); None when it is not a mail."""
     try:
-        return parse_message(message.raw, limits=_limits(settings.limits))
+        return parse_message(message.raw, limits=parse_limits(settings))
     except MessageParseError:
         return None
 
