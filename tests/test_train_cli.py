@@ -21,9 +21,9 @@ def fast_candidates(monkeypatch):
     monkeypatch.setattr(chapter_train, "CANDIDATES", tuple(c for c in CANDIDATES if c.name.startswith("svm")))
 
 
-def test_the_chapter_trainer_is_registered_first():
-    assert TRAINER_MODULES[0] == "triage.classify.train"
-    assert registered_trainers()[0] == "chapter"
+def test_trainers_are_registered_in_the_module_list_order():
+    assert TRAINER_MODULES[:3] == ["triage.nlp.train", "triage.classify.train", "triage.rules.train"]
+    assert registered_trainers()[:3] == ["extract", "chapter", "rules"]
 
 
 def test_train_only_chapter_writes_the_model_card_and_metrics(tmp_path, fast_candidates):
@@ -69,4 +69,4 @@ def test_trainers_run_in_the_order_of_the_module_list(monkeypatch):
     monkeypatch.setitem(registry.TRAINERS, "late", late)
     monkeypatch.setattr(run_module, "TRAINER_MODULES", ["tests.late_trainer", *run_module.TRAINER_MODULES])
     monkeypatch.setitem(__import__("sys").modules, "tests.late_trainer", __import__("types").ModuleType("late"))
-    assert run_module.registered_trainers()[:2] == ["late", "chapter"]
+    assert run_module.registered_trainers()[:2] == ["late", "extract"]
