@@ -37,6 +37,19 @@ def load_benchmark(name: str) -> ModuleType:
     return module
 
 
+
+def _progress(as_json: bool):
+    """Progress lines on stderr for people; none when the output is JSON for a machine."""
+    return None if as_json else (lambda text: err_console.print(f"[dim]{text}[/]"))
+
+
+def _report(module, result: dict, as_json: bool) -> None:
+    """The figures: one JSON object, or the benchmark's own summary for people."""
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    console.print(module.summary(result))
+
 @app.command("imap")
 def imap(
     messages: int = typer.Option(10_000, "--messages", "-n", min=1, help="Size of the mailbox to backfill."),
@@ -65,11 +78,8 @@ def imap(
     module = load_benchmark("imap")
     result = module.run(messages=messages, idle_samples=idle_samples, database_url=database_url,
                         judge_processes=processes,
-                        progress=None if as_json else (lambda text: err_console.print(f"[dim]{text}[/]")))
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-        return
-    console.print(module.summary(result))
+                        progress=_progress(as_json))
+    _report(module, result, as_json)
 
 
 @app.command("extract")
@@ -86,11 +96,8 @@ def extract(
     """
     module = load_benchmark("extract")
     result = module.run(messages=messages, repeats=repeats,
-                        progress=None if as_json else (lambda text: err_console.print(f"[dim]{text}[/]")))
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-        return
-    console.print(module.summary(result))
+                        progress=_progress(as_json))
+    _report(module, result, as_json)
 
 
 @app.command("peer")
@@ -105,11 +112,8 @@ def peer(
     SpamAssassin runs with local tests only and Bayes/autolearn off. Aim: triage ≥ 5× its throughput.
     """
     module = load_benchmark("peer")
-    result = module.run(messages=messages, progress=None if as_json else (lambda text: err_console.print(f"[dim]{text}[/]")))
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-        return
-    console.print(module.summary(result))
+    result = module.run(messages=messages, progress=_progress(as_json))
+    _report(module, result, as_json)
 
 
 @app.command("floor")
@@ -126,8 +130,5 @@ def floor(
     """
     module = load_benchmark("floor")
     result = module.run(messages=messages, repeats=repeats,
-                        progress=None if as_json else (lambda text: err_console.print(f"[dim]{text}[/]")))
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-        return
-    console.print(module.summary(result))
+                        progress=_progress(as_json))
+    _report(module, result, as_json)

@@ -11,7 +11,7 @@ insert inside a savepoint and, when another transaction got there first, return 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -89,6 +89,21 @@ def _header_message_id(raw: bytes) -> str | None:
         return None
     return text if normalize_message_id(text) is not None else None
 
+
+
+def _insert_once(session: Session, row: Any, lookup: Callable[[], Any]) -> tuple[Any, bool]:
+    """Insert `row` in a savepoint; if a racing transaction inserted its twin first (unique
+    constraint), return that one instead: (row, created)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        existing = lookup()
+        if existing is None:
+            raise
+        return existing, False
+    return row, True
 
 def _message(session: Session, message: Message | int) -> Message:
     if isinstance(message, Message):
@@ -618,16 +633,7 @@ def claim_delivery(
         return existing, False
     row = DigestDelivery(digest_pk=digest.id, channel=channel, target=target, status="pending", attempts=0,
                          created_at=now or utcnow())
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        existing = lookup()
-        if existing is None:
-            raise
-        return existing, False
-    return row, True
+    return _insert_once(session, row, lookup)
 
 
 def mark_delivery(
@@ -682,16 +688,7 @@ def claim_reply(
         recipient=recipient.strip().lower() if recipient else None, subject=subject, body_text=body_text,
         body_html=body_html, rfc_message_id=rfc_message_id, in_reply_to=in_reply_to, reason=reason,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        existing = lookup()
-        if existing is None:
-            raise
-        return existing, False
-    return row, True
+    return _insert_once(session, row, lookup)
 
 
 def mark_reply(
