@@ -7,31 +7,20 @@ polled again and again. Files are read in name order; sub-folders are not read.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from triage.config import MailboxConfig
 from triage.mailbox.base import Fetched, FolderState, Listing, MailboxConfigError, MailboxError, MessageKey
+from triage.mailbox.local import LocalMailbox
 
 
-class FolderMailbox:
+class FolderMailbox(LocalMailbox):
     """The `*.eml` files of one folder; keys are file names."""
 
     kind = "folder"
     uses_uids = False
     can_file = False
-
-    def __init__(self, config: MailboxConfig) -> None:
-        self.config = config
-        self.name = config.name
-        self.path = Path(config.path or ".")
-        self.round_trips = 0
-        self.connected = False
-
-    def __repr__(self) -> str:
-        return f"FolderMailbox({self.name!r}, {str(self.path)!r})"
 
     def connect(self, *, readonly: bool = False) -> None:
         if not self.path.is_dir():
@@ -58,19 +47,8 @@ class FolderMailbox:
         return listings
 
     def fetch(self, keys: Sequence[MessageKey]) -> list[Fetched]:
-        out = []
-        for key in keys:
-            path = self.path / str(key)
-            try:
-                raw = path.read_bytes()
-                mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            except FileNotFoundError:
-                continue  # gone since it was listed
-            except OSError as exc:
-                out.append(Fetched(key=key, raw=None, origin=str(path), error=f"read: {exc.strerror or exc}"))
-                continue
-            out.append(Fetched(key=key, raw=raw, received_at=mtime, origin=str(path)))
-        return out
+        fetched = (self._read(key, self.path / str(key), origin=str(self.path / str(key))) for key in keys)
+        return [one for one in fetched if one is not None]
 
     def present(self, keys: Sequence[MessageKey]) -> set[MessageKey]:
         return {key for key in keys if (self.path / str(key)).is_file()}
@@ -81,13 +59,3 @@ class FolderMailbox:
 
     def append(self, folder: str, raw: bytes, *, flags: Sequence[str] = (), received_at: datetime | None = None) -> None:
         raise MailboxError(f"mailbox {self.name!r} is a read-only folder of .eml files: nothing can be appended")
-
-    def supports_idle(self) -> bool:
-        return False
-
-    def wait_for_change(self, timeout: float, stop: threading.Event) -> bool:
-        stop.wait(timeout)
-        return False
-
-    def close(self) -> None:
-        self.connected = False

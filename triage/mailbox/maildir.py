@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import mailbox
 import os
-import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from triage.config import MailboxConfig
 from triage.mailbox.base import Fetched, FolderState, Listing, MailboxConfigError, MailboxError, MessageKey
+from triage.mailbox.local import LocalMailbox
 
 #: Separator between a Maildir file's unique name and its info ("…:2,S").
 INFO_SEPARATOR = ":"
@@ -28,7 +28,7 @@ def maildir_key(file_name: str) -> str:
     return file_name.split(INFO_SEPARATOR, 1)[0]
 
 
-class MaildirMailbox:
+class MaildirMailbox(LocalMailbox):
     """One Maildir; keys are Maildir unique names."""
 
     kind = "maildir"
@@ -36,15 +36,13 @@ class MaildirMailbox:
     can_file = True
 
     def __init__(self, config: MailboxConfig) -> None:
-        self.config = config
-        self.name = config.name
-        self.root = Path(config.path or ".")
-        self.round_trips = 0
-        self.connected = False
+        super().__init__(config)
         self._readonly = False
 
-    def __repr__(self) -> str:
-        return f"MaildirMailbox({self.name!r}, {str(self.root)!r})"
+    @property
+    def root(self) -> Path:
+        """The Maildir itself, which is also the INBOX folder."""
+        return self.path
 
     def folder_path(self, folder: str) -> Path:
         """The directory of a folder: INBOX is the root, "A/B" is ".A.B" (Maildir++)."""
@@ -98,21 +96,9 @@ class MaildirMailbox:
 
     def fetch(self, keys: Sequence[MessageKey]) -> list[Fetched]:
         files = self._scan()
-        out = []
-        for key in keys:
-            path = files.get(str(key))
-            if path is None:
-                continue
-            try:
-                raw = path.read_bytes()
-                mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                out.append(Fetched(key=key, raw=None, origin=str(path), error=f"read: {exc.strerror or exc}"))
-                continue
-            out.append(Fetched(key=key, raw=raw, received_at=mtime, origin=f"{self.config.folder}/{key}"))
-        return out
+        fetched = (self._read(key, files[str(key)], origin=f"{self.config.folder}/{key}")
+                   for key in keys if str(key) in files)
+        return [one for one in fetched if one is not None]
 
     def present(self, keys: Sequence[MessageKey]) -> set[MessageKey]:
         files = self._scan()
@@ -140,13 +126,3 @@ class MaildirMailbox:
     def append(self, folder: str, raw: bytes, *, flags: Sequence[str] = (), received_at: datetime | None = None) -> None:
         path = self._ensure(folder) if folder.upper() != "INBOX" else self.root
         mailbox.Maildir(str(path), factory=None, create=False).add(raw)
-
-    def supports_idle(self) -> bool:
-        return False
-
-    def wait_for_change(self, timeout: float, stop: threading.Event) -> bool:
-        stop.wait(timeout)
-        return False
-
-    def close(self) -> None:
-        self.connected = False
