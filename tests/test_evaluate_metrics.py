@@ -175,3 +175,16 @@ def test_evaluate_pairs_breaks_down_by_language():
     assert report["by"]["language"]["nb"]["n"] == 1 and report["by"]["language"]["nb"]["invitation_accuracy"] == 1.0
     with pytest.raises(ValueError):
         evaluate_pairs(pairs, by=["company"])
+
+
+def test_text_fields_report_detection_with_both_empty_as_agreement():
+    from triage.evaluation.metrics import detection
+
+    gold = [J(1, "3.2", event={"purpose": "att öka kunskapen"}), J(2, "3.2", event={"purpose": None}),
+            J(3, "3.2", event={"purpose": "lära"}), J(4, "3.2", event={"purpose": None})]
+    pred = [J(1, "3.2", event={"purpose": "något annat"}), J(2, "3.2", event={"purpose": "gissning"}),
+            J(3, "3.2", event={"purpose": None}), J(4, "3.2", event={"purpose": None})]
+    d = detection(list(zip(gold, pred)), "purpose")
+    assert (d["tp"], d["fp"], d["fn"], d["tn"]) == (1, 1, 1, 1)
+    assert d["agreement"] == 0.5
+    assert "detected" in event_metrics(list(zip(gold, pred)))["per_field"]["purpose"]

@@ -126,6 +126,66 @@ def test_organisation_ruler_misses_lowercase_and_bare_suffixes() -> None:
     assert spans(doc, "orgs") == []
 
 
+def test_organisation_names_drop_greetings_and_verbs_in_front() -> None:
+    doc = blank_with("nb", "triage_orgs")("Hilsen Reumafarm AS\nSkulle Somnera Medical ha tid i mai?")
+    found = {(text, label) for text, label, _ in spans(doc, "orgs")}
+    assert ("Reumafarm AS", "company") in found and ("Somnera Medical", "company") in found
+    assert not any(text.startswith(("Hilsen", "Skulle")) for text, _, _ in spans(doc, "orgs"))
+
+
+def test_organisation_names_stay_on_one_line() -> None:
+    doc = blank_with("sv", "triage_orgs")("Vänliga hälsningar\nAnna Berg\nNordavia Pharma AB")
+    assert [text for text, _, _ in spans(doc, "orgs")] == ["Nordavia Pharma AB"]
+
+
+def test_every_org_pattern_compiles_and_has_a_known_label() -> None:
+    from triage.nlp.components.orgs import org_patterns
+
+    assert {label for _, label, _ in org_patterns()} <= {"company", "healthcare", "third_party"}
+
+
+@pytest.mark.parametrize(("word", "label"), [("sjuksköterskor", "audience"), ("sykepleiere", "audience"),
+                                             ("kardiologer", "audience"), ("konferensrummet", "place"),
+                                             ("storgatan", "place"), ("kunskap", "purpose"),
+                                             ("riktlinjer", "content")])
+def test_lexicon_word_classes_hit(word: str, label: str) -> None:
+    from triage.nlp.components.fields import word_classes
+
+    assert label in word_classes(word)
+
+
+@pytest.mark.parametrize("word", ["och", "tisdag", "kl"])
+def test_lexicon_word_classes_miss(word: str) -> None:
+    from triage.nlp.components.fields import word_classes
+
+    assert word_classes(word) == ()
+
+
+def test_message_flags_name_what_the_mail_does_and_what_it_does_not() -> None:
+    from triage.nlp.components.fields import message_flags
+
+    invite = message_flags(["Vi bjuder in till lunchföreläsning. Anmälan senast 3 mars."])
+    assert "invite1p" in invite and "invitation" in invite and "not_newsletter" in invite
+    notice = message_flags(["Leveringstiden for urinkatetre blir forlenget til tre uker."])
+    assert "not_invitation" in notice and "not_invite1p" in notice
+
+
+def test_a_norwegian_ordinal_token_does_not_cut_an_address_candidate() -> None:
+    nlp = spacy.blank("nb")
+    doc = nlp("Fagkveld torsdag på Oslo Kongressenter, Youngs gate 21.\n\nProgram: artritt")
+    doc.user_data[SECTION] = "body"
+    texts = {doc[s:e].text.rstrip(".") for s, e in doc_candidates(doc)}
+    assert "Oslo Kongressenter, Youngs gate 21" in texts
+
+
+def test_audience_candidates_with_and_without_their_count() -> None:
+    nlp = spacy.blank("sv")
+    doc = nlp("Orvik Pharma AB bjuder fyra neurologer och MS-sjuksköterskor till ECTRIMS-kongressen i höst.")
+    doc.user_data[SECTION] = "body"
+    texts = {doc[s:e].text for s, e in doc_candidates(doc)}
+    assert {"fyra neurologer och MS-sjuksköterskor", "neurologer och MS-sjuksköterskor"} <= texts
+
+
 # --- candidates and the trained scorer ---------------------------------------------------
 
 def rule_doc(text: str, source: str = "body", lang: str = "sv") -> Doc:

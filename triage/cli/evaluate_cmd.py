@@ -146,6 +146,15 @@ def render_report(out: Console, report: dict[str, Any]) -> None:
                        _pct(overlap["precision"]), _pct(overlap["recall"]), _pct(overlap["f1"]), str(exact["support"]))
     out.print(fields)
 
+    detected = Table(title="Event fields stated at all (present vs absent, %)")
+    for name in ("field", "P", "R", "F1", "agreement", "gold"):
+        detected.add_column(name, justify="left" if name == "field" else "right")
+    for name, modes in report["event"]["per_field"].items():
+        if "detected" in modes:
+            d = modes["detected"]
+            detected.add_row(name, _pct(d["precision"]), _pct(d["recall"]), _pct(d["f1"]), _pct(d["agreement"]), str(d["support"]))
+    out.print(detected)
+
     for key, groups in report.get("by", {}).items():
         table = Table(title=f"By {key} (%)")
         for name in (key, "n", "chapter acc", "macro-F1", "invitation acc", "ECE", "verdict acc"):

@@ -10,7 +10,8 @@ Conventions, so a figure means the same everywhere:
 - Event fields: a text field matches *exactly* when the normalised strings are equal and *overlaps*
   when their token F1 is ≥ 0.5 or one contains the other; start/end match exactly on the same
   minute and overlap on the same date; list fields (sponsors, products, costs_covered) are scored
-  item by item as sets; booleans, numbers and codes by equality.
+  item by item as sets; booleans, numbers and codes by equality. Text fields also get `detected`:
+  present-vs-absent agreement with gold (the value's text aside), outside the micro-averages.
 """
 
 from __future__ import annotations
@@ -308,7 +309,25 @@ def event_metrics(pairs: Sequence[Pair], fields: Sequence[str] = EVENT_FIELDS) -
             per[name][mode] = prf(tp, fp, fn)
             for i, count in enumerate((tp, fp, fn)):
                 totals[mode][i] += count
+        if name in TEXT_FIELDS:
+            per[name]["detected"] = detection(pairs, name)
     return {"per_field": per, "micro": {mode: prf(*totals[mode]) for mode in MATCH_MODES}}
+
+
+def detection(pairs: Sequence[Pair], name: str) -> dict[str, Any]:
+    """Whether a field is stated at all, whatever its text: what the missing-element rules need.
+
+    P/R/F1 of "present" (tp: both filled, fp: only the prediction, fn: only the gold), plus the
+    agreement over every mail, where both-empty counts as right. Not part of the micro-averages.
+    """
+    tp = fp = fn = tn = 0
+    for gold, pred in pairs:
+        g, p = _present(gold.event.get(name)), _present(pred.event.get(name))
+        tp += g and p
+        fp += p and not g
+        fn += g and not p
+        tn += not g and not p
+    return {**prf(tp, fp, fn), "tn": tn, "agreement": _ratio(tp + tn, len(pairs))}
 
 
 # --- everything ------------------------------------------------------------------------------

@@ -37,7 +37,9 @@ _INVITE = re.compile(
 _AIMED = re.compile(
     r"(?:riktar sig (?:främst |särskilt |i första hand )?till|vänder sig (?:främst |särskilt )?till|är avsedd för|passar för|"
     r"retter seg (?:primært |særlig )?(?:mot|til)|er rettet mot|er beregnet på|passer for|er for|"
-    r"is (?:aimed at|intended for|designed for|open to|for)|are (?:aimed at|intended for|for)|open to|aimed at|intended for)\s+",
+    r"is (?:aimed at|intended for|designed for|open to|for)|are (?:aimed at|intended for|for)|open to|aimed at|intended for|"
+    r"målgrupp(?:en)? (?:är|blir)|målgruppe(?:n)? (?:er|blir)|(?:the )?target (?:group|audience) (?:is|are)|"
+    r"(?:the )?audience (?:is|are))\s+",
     re.IGNORECASE,
 )
 _TOPIC = re.compile(
@@ -54,7 +56,9 @@ _AUDIENCE_LEAD = re.compile(
     r"(?:(?<=\s)|^)(?:för|for|til|till|med|with|bjuda in|bjuder in|bjudit in|invitera|inviterer|invitere|invite|invites|inviting|"
     r"dear|kära|bästa|hej alla|hei alle|hello all|till alla|to all|målgruppen är|målgruppen er|the target group is|the audience is|"
     r"vänder sig till|riktar sig till|retter seg mot|retter seg til|aimed at|expected attendance:?|support your|hjälpa|hjelpe|visa|vise|show|"
-    r"välkomna|velkommen|welcome|välkommen|valt ut|selected|sagt ifra til|utvalda|brief|train|utbilda|lære opp|lära)\s+",
+    r"välkomna|velkommen|welcome|välkommen|valt ut|selected|sagt ifra til|utvalda|brief|train|utbilda|lære opp|lära|"
+    r"söker|søker|seeking|looking for|recruiting|rekryterar|rekrutterer|bjuder(?: \w+)? in|bjuder|inviterer(?: \w+)?|"
+    r"samlar|samler|brings together|gathers)\s+",
     re.IGNORECASE,
 )
 _HARD_STOP = re.compile(r"[.!?;:](?:\s|$)|\s\(|\)|\s[–—]\s|\n|!|\?")
@@ -89,6 +93,11 @@ _ORGANISING_VERB = re.compile(
 _BY_LEAD = re.compile(r"(?:arrangeras av|anordnas av|arrangeres av|organi[sz]ed by|hosted by|i regi av|i samarbete med|tillsammans med|"
                       r"sammen med|in collaboration with|together with|sponsored by|sponsras av|sponset av|med stöd (?:av|från)|"
                       r"med støtte fra|supported by|funded by|finansieras av|finansieres av|finansiert av)\s+", re.IGNORECASE)
+_COUNT_WORD = re.compile(
+    r"(?:\d{1,3}|en|ett|et|ei|one|två|to|two|tre|three|fyra|fire|four|fem|five|sex|seks|six|sju|syv|seven|åtta|åtte|"
+    r"eight|tio|ti|ten|några|noen|some|alla|alle|all|samtliga|hela|heile|hele|våra|våre|our|era|deres|your)\s+",
+    re.IGNORECASE,
+)
 _CLAUSE_STOP = re.compile(r"[.;!?](?:\s|$)|,\s+(?:och|men|så|som|där|og|men|som|der|and|but|which|where)\s|\s+[–—]\s+|\s\(")
 
 
@@ -208,6 +217,13 @@ def _np_after(found: dict[tuple[int, int], set[str]], text: str, start: int, lim
         stop = start + 200
     ends = [stop]
     _add(found, text, start, stop, kind, max_chars=200)
+    if kind == "np:audience":
+        counted = _COUNT_WORD.match(text, start, stop)
+        if counted:  # "fyra neurologer och …", "2 sykepleiere": the group with and without its number
+            _add(found, text, counted.end(), stop, kind + ":nocount", max_chars=200)
+            soft = _SOFT_STOP.search(text, counted.end(), stop)
+            if soft:
+                _add(found, text, counted.end(), soft.start(), kind + ":nocount:soft")
     comma = text.find(", ", start, stop)
     if comma > 0:
         _add(found, text, start, comma, kind + ":comma")

@@ -159,10 +159,16 @@ def _item_regex() -> tuple[re.Pattern[str], tuple[_Pattern, ...], tuple[str, ...
     return re.compile("|".join(parts), re.IGNORECASE), items, stems
 
 
+@lru_cache(maxsize=1)
+def _stem_regex() -> re.Pattern[str]:
+    """The stems as one case-insensitive alternation: one search per clause instead of a test per stem."""
+    _, _, stems = _item_regex()
+    return re.compile("|".join(re.escape(stem) for stem in sorted(stems, key=len, reverse=True)), re.IGNORECASE)
+
+
 def _items(text: str, start: int, end: int) -> list[tuple[int, int, _Pattern]]:
     regex, items, stems = _item_regex()
-    lowered = text[start:end].lower()
-    if not any(stem in lowered for stem in stems):
+    if stems and _stem_regex().search(text, start, end) is None:
         return []
     found: list[tuple[int, int, _Pattern]] = []
     for match in regex.finditer(text, start, end):

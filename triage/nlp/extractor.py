@@ -25,7 +25,8 @@ from triage.message.envelope import ParsedMessage, Section
 from triage.nlp.components.costs import COSTS, JURISDICTION
 from triage.nlp.components.dates import ANCHOR, MENTIONS
 from triage.nlp.components.structure import TEXT, doc_text
-from triage.nlp.components.fields import CUES, FIELD_LABELS, FIELDS_KEY, MESSAGE, MESSAGE_WORDS, ORGS_KEY, SECTION, SENDER_DOMAIN
+from triage.nlp.components.fields import (CUES, FIELD_LABELS, FIELDS_KEY, MESSAGE, MESSAGE_FLAGS, MESSAGE_WORDS, ORGS_KEY,
+                                          SECTION, SENDER_DOMAIN, message_flags)
 from triage.nlp.costs import COST_LABELS, CostItem
 from triage.nlp.dates import Mention, parse_date_phrase, to_datetime, zone_for
 from triage.nlp.pipeline import MESSAGE_LEVEL
@@ -116,6 +117,7 @@ class EventExtractor:
         docs: list[Doc] = []
         sections: list[Section] = []
         subject_words = [w for w in re.findall(r"[^\W\d_]{3,}", message.subject.lower())][:12]
+        flags = message_flags([section.text for section in message.sections])
         for section in message.sections:
             if not section.text.strip():
                 continue
@@ -126,6 +128,7 @@ class EventExtractor:
             doc.user_data[JURISDICTION] = jurisdiction
             doc.user_data[SENDER_DOMAIN] = sender.domain if sender else None
             doc.user_data[MESSAGE_WORDS] = subject_words
+            doc.user_data[MESSAGE_FLAGS] = flags
             doc.user_data[MESSAGE] = message.raw_sha256
             docs.append(doc)
             sections.append(section)

@@ -14,7 +14,6 @@ from spacy.language import Language
 
 import triage.nlp.components  # noqa: F401 - registers the factories
 from triage.nlp.components.fields import ORGS_KEY
-from triage.nlp.patterns import load_patterns
 
 LANGUAGES: tuple[str, ...] = ("sv", "nb", "en")
 #: The classes of the arranger categorizer; "none" when the mail names no arranger.
@@ -41,12 +40,7 @@ def build_nlp(lang: str) -> Language:
     nlp.add_pipe("triage_sentences")
     nlp.add_pipe("triage_cues")
     nlp.add_pipe("triage_dates")
-    orgs = nlp.add_pipe(
-        "span_ruler",
-        name="triage_orgs",
-        config={"spans_key": ORGS_KEY, "spans_filter": {"@misc": "spacy.first_longest_spans_filter.v1"}, "validate": True},
-    )
-    orgs.add_patterns([dict(p) for p in load_patterns("orgs")])
+    nlp.add_pipe("triage_orgs", config={"spans_key": ORGS_KEY})
     nlp.add_pipe("triage_costs")
     nlp.add_pipe("triage_contacts")
     nlp.add_pipe("triage_online")

@@ -6,6 +6,6 @@ Rule components (patterns from triage/nlp/patterns/*.jsonl, each match keeping i
 the `triage.FieldScorer.v1` model) and the `arranger` text categorizer.
 """
 
-from triage.nlp.components import costs, dates, fields, mentions, structure  # noqa: F401 - registration
+from triage.nlp.components import costs, dates, fields, mentions, orgs, structure  # noqa: F401 - registration
 
-__all__ = ["costs", "dates", "fields", "mentions", "structure"]
+__all__ = ["costs", "dates", "fields", "mentions", "orgs", "structure"]

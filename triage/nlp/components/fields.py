@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,7 @@ from thinc.types import Ragged
 from triage.nlp.candidates import field_candidates
 from triage.nlp.components.dates import ANCHOR, MENTIONS
 from triage.nlp.dates import Mention
+from triage.nlp.patterns import load_patterns
 from triage.nlp.text import Cue, find_cues
 from triage.nlp.components.structure import doc_text
 
@@ -46,7 +48,8 @@ SECTION = "triage.section"
 SENDER_DOMAIN = "triage.sender_domain"
 CUES = "triage.cues"
 CANDIDATES = "triage.candidates"
-ORGS_KEY = "orgs"
+TOKEN_OFFSETS = "triage.token_offsets"
+from triage.nlp.components.orgs import ORGS_KEY  # noqa: E402 - re-exported
 
 _ORG_SUFFIX = {"ab", "as", "asa", "a/s", "aps", "ltd", "gmbh", "inc", "oy", "ag", "hf"}
 #: Product-like names: CamelCase, a capitalised word with a model number, letter-digit codes.
@@ -105,30 +108,60 @@ def product_spans(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+def _token_offsets(doc: Doc) -> tuple[list[int], list[int]]:
+    """Start and end character offsets of every token (cached on the doc)."""
+    cached = doc.user_data.get(TOKEN_OFFSETS)
+    if cached is None:
+        if len(doc):
+            array = doc.to_array([IDX, LENGTH])
+            starts = array[:, 0].tolist()
+            ends = (array[:, 0] + array[:, 1]).tolist()
+        else:
+            starts, ends = [], []
+        cached = (starts, ends)
+        doc.user_data[TOKEN_OFFSETS] = cached
+    return cached
+
+
+def token_span(doc: Doc, start: int, end: int) -> tuple[int, int] | None:
+    """The tokens inside characters start:end, like `char_span(alignment_mode="contract")` without
+    making Token objects; a last token that only adds a full stop ("gate 21." is one token in
+    Norwegian) is kept, so the value "Youngs gate 21" can still be a candidate."""
+    starts, ends = _token_offsets(doc)
+    first = bisect_left(starts, start)
+    last = bisect_right(ends, end)
+    if last < len(starts) and starts[last] < end and ends[last] - end <= 1 and last >= first:
+        text = doc_text(doc)
+        if text[end:ends[last]] in ("", "."):
+            last += 1
+    return (first, last) if last > first else None
+
+
 def doc_candidates(doc: Doc) -> dict[tuple[int, int], set[str]]:
     """The candidate token spans of a doc with the kinds that proposed them (cached on the doc)."""
     cached = doc.user_data.get(CANDIDATES)
     if cached is not None:
         return cached
     source = doc.user_data.get(SECTION, "body")
+    text = doc_text(doc)
     extra: list[tuple[int, int, str]] = []
     if ORGS_KEY in doc.spans:
         extra.extend((span.start_char, span.end_char, f"org:{span.label_}") for span in doc.spans[ORGS_KEY])
     if source in ("subject", "body", "forwarded", "attachment"):
-        extra.extend(product_spans(doc_text(doc)))
+        extra.extend(product_spans(text))
     mentions = doc.user_data.get(MENTIONS) or []
     boundaries = [m.start for m in mentions if m.kind in ("date", "time", "relative")]
     if source in ("subject", "body", "forwarded", "attachment"):
         for mention in mentions:
             if mention.kind in ("date", "relative"):
                 extra.append((mention.start, mention.end, f"date:{mention.kind}"))
-    by_chars = field_candidates(doc_text(doc), source, doc_cues(doc), extra, boundaries)
+    by_chars = field_candidates(text, source, doc_cues(doc), extra, boundaries)
     by_tokens: dict[tuple[int, int], set[str]] = {}
     for (start, end), kinds in by_chars.items():
-        span = doc.char_span(start, end, alignment_mode="contract")
-        if span is None or len(span) == 0:
+        span = token_span(doc, start, end)
+        if span is None:
             continue
-        by_tokens.setdefault((span.start, span.end), set()).update(kinds)
+        by_tokens.setdefault(span, set()).update(kinds)
     doc.user_data[CANDIDATES] = by_tokens
     return by_tokens
 
@@ -158,6 +191,45 @@ def _bucket(value: int, edges: tuple[int, ...]) -> str:
     return f">{edges[-1]}"
 
 
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(class, whole-word regex) of patterns/lexicons.jsonl."""
+    return tuple((item["label"], re.compile(item["regex"])) for item in load_patterns("lexicons"))
+
+
+@lru_cache(maxsize=2**15)
+def word_classes(word: str) -> tuple[str, ...]:
+    """The lexicon classes of one lower-cased word ("sjuksköterskor" → ("audience",))."""
+    return tuple(sorted({label for label, regex in _lexicon() if regex.fullmatch(word)}))
+
+
+#: Message-level facts (from all its sections) that shift a field against "none": a company that
+#: invites in the first person is the organizer of what it signs; a sponsor, exhibitor or agency
+#: that writes for others is not; a newsletter states no event at all.
+MESSAGE_FLAGS = "triage.message_flags"
+_FLAG_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("invite1p", re.compile(
+        r"\b(?:vi|we|jeg|jag|I)\s+(?:\w+\s+){0,2}?(?:bjuder|inbjuder|inviterer|invite|arrangerar|arrangerer|anordnar|"
+        r"organi[sz]e|host|are hosting|holder|håller|välkomnar|ønsker velkommen|welcome|kommer gärna|kommer gjerne|"
+        r"vil gjerne komme|would like to visit|besöker|besøker|visit)\b", re.IGNORECASE)),
+    ("organised", re.compile(r"\b(?:arrangeras av|arrangeres av|anordnas av|organi[sz]ed by|hosted by|i regi av|"
+                             r"arrangör|arrangør|organi[sz]er|värd|vert)\b", re.IGNORECASE)),
+    ("sponsor", re.compile(r"(?:sponsor|sponse|partner|på vegne av|på uppdrag av|på oppdrag fra|on behalf of|"
+                           r"kurskomit|kurskommit|programkomit|planeringsgrupp|planleggingsgrupp|arrangørgrupp|"
+                           r"organi[sz]ing committee|utställ|utstill|exhibit|monter|standplass)", re.IGNORECASE)),
+    ("newsletter", re.compile(r"(?:nyhetsbrev|newsletter|avregistrera|avmeld|unsubscribe|prenumer|abonn)", re.IGNORECASE)),
+    ("invitation", re.compile(r"(?:inbjudan|inbjud|invitasjon|invitation|invitere|invite|välkommen|velkommen|welcome|"
+                              r"anmäl|påmeld|register|sign up|program|agenda)", re.IGNORECASE)),
+)
+
+
+def message_flags(texts: list[str]) -> list[str]:
+    """The message-level flags of a mail from its sections' texts (the extractor sets them once per mail)."""
+    joined = "\n".join(texts)
+    # An absent flag is a fact too ("no invitation word anywhere"): it gets its own feature.
+    return [name if regex.search(joined) else f"not_{name}" for name, regex in _FLAG_PATTERNS]
+
+
 class _DocContext:
     """Per-doc facts the features of every candidate need, computed once (no Token objects later)."""
 
@@ -167,28 +239,44 @@ class _DocContext:
         self.source = doc.user_data.get(SECTION, "body")
         domain = (doc.user_data.get(SENDER_DOMAIN) or "").lower()
         self.domain_stem = re.sub(r"[^a-zåäöæø0-9]", "", domain.split(".")[0]) if domain else ""
-        if len(doc):
-            array = doc.to_array([IDX, LENGTH, SPACY])
-            self.starts = [int(i) for i in array[:, 0]]
-            self.words = [text[int(i):int(i) + int(n)] for i, n, _ in array]
-            trailing = [text[int(i) + int(n):int(i) + int(n) + 1] if int(s) else "" for i, n, s in array]
-        else:
-            self.words, trailing, self.starts = [], [], []
-        self.lower = [w.lower() for w in self.words]
-        self.space = [w.isspace() for w in self.words]
+        starts, ends = _token_offsets(doc)
+        self.starts = starts
+        self.words = words = [text[s:e] for s, e in zip(starts, ends)]
+        n = len(words)
+        trailing = [text[e:e + 1] for e in ends]
+        self.lower = lower = [w.lower() for w in words]
+        self.space = space = [w.isspace() for w in words]
+        #: Non-space token positions, and for each token how many non-space tokens come before it.
+        self.solid: list[int] = [i for i in range(n) if not space[i]]
+        rank = [0] * (n + 1)
+        count = 0
+        for i in range(n):
+            rank[i] = count
+            if not space[i]:
+                count += 1
+        rank[n] = count
+        self.rank = rank
         #: The bag-of-words features of each token, built once: candidates overlap a lot.
         self.word_feats: list[tuple[str, ...]] = []
-        for word in self.lower:
+        self.classes: list[tuple[str, ...]] = []
+        for word in lower:
             if not word.isalpha():
                 self.word_feats.append(())
-            elif len(word) > 6 and AFFIXES:
+                self.classes.append(word_classes(word) if word[:1].isalpha() else ())
+                continue
+            self.classes.append(word_classes(word))
+            if len(word) > 6 and AFFIXES:
                 self.word_feats.append((f"w={word}", f"s5={word[-5:]}", f"p5={word[:5]}"))
             else:
                 self.word_feats.append((f"w={word}",))
-        self.breaks_after = ["\n" in w or "\n" in t for w, t in zip(self.words, trailing)]
+        self.digit = [bool(_DIGIT.search(w)) for w in words]
+        self.upper0 = [w[:1].isupper() for w in words]
+        self.titled = [w[:1].isupper() or not w.isalpha() for w in words]
+        self.at = ["@" in w for w in words]
+        self.breaks_after = ["\n" in w or t == "\n" for w, t in zip(words, trailing)]
         self.line_of: list[int] = []
         line = 0
-        for word, token_break in zip(self.words, self.breaks_after):
+        for word, token_break in zip(words, self.breaks_after):
             self.line_of.append(line)
             if token_break:
                 line += word.count("\n") + 1 if "\n" not in word else word.count("\n")
@@ -200,54 +288,79 @@ class _DocContext:
             for span in doc.spans[ORGS_KEY]:
                 self.orgs[(span.start, span.end)] = span.label_
         self.message_words: list[str] = list(doc.user_data.get(MESSAGE_WORDS) or [])
+        self.flags: list[str] = list(doc.user_data.get(MESSAGE_FLAGS) or [])
         anchor = doc.user_data.get(ANCHOR)
         self.anchor = anchor.date() if anchor is not None else None
         self.mentions: dict[tuple[int, int], Mention] = {}
         for mention in doc.user_data.get(MENTIONS) or []:
             if mention.kind in ("date", "relative"):
-                span = doc.char_span(mention.start, mention.end, alignment_mode="contract")
+                span = token_span(doc, mention.start, mention.end)
                 if span is not None:
-                    self.mentions[(span.start, span.end)] = mention
-        self.date_tokens: set[int] = set()
+                    self.mentions[span] = mention
+        dated = [0] * (n + 1)
         if "dates" in doc.spans:
             for span in doc.spans["dates"]:
                 if span.label_ in ("date", "time", "relative"):
-                    self.date_tokens.update(range(span.start, span.end))
+                    for i in range(span.start, span.end):
+                        dated[i] = 1
+        #: prefix sums of dated tokens, so a candidate's count is one subtraction
+        self.dated_before = [0] * (n + 1)
+        for i in range(n):
+            self.dated_before[i + 1] = self.dated_before[i] + dated[i]
 
 
 def span_features(ctx: _DocContext, start: int, end: int, kinds: set[str]) -> list[str]:
     """The string features of one candidate span (token offsets start:end)."""
-    positions = [i for i in range(start, end) if not ctx.space[i]]
-    words = [ctx.lower[i] for i in positions]
+    positions = ctx.solid[ctx.rank[start]:ctx.rank[end]]
+    lower = ctx.lower
+    words = [lower[i] for i in positions]
     src = ctx.source
     n = len(positions)
     length = _bucket(n, (1, 2, 3, 5, 8, 12, 20, 35))
     feats = [f"src={src}", f"len={length}", f"src|len={src}|{length}"]
     ordered = sorted(kinds) or ["none"]  # a set's order depends on the hash seed; features must not
+    heads = sorted({kind.split(":", 1)[0] for kind in ordered})
     for kind in ordered:
         parts = kind.split(":")
         feats.append(f"k={kind}")
-        feats.append(f"k0={parts[0]}")
         if len(parts) > 1:
             feats.append(f"k01={parts[0]}:{parts[1]}")
         feats.append(f"k|src={kind}|{src}")
         feats.append(f"k|len={kind}|{length}")
+    for head in heads:
+        feats.append(f"k0={head}")
     if not words:
         return feats
     first, last = words[0], words[-1]
     feats += [f"f={first}", f"l={last}", f"f|l={first}|{last}"]
     if n > 1:
         feats.append(f"f2={first}_{words[1]}")
+    word_feats = ctx.word_feats
     for i in positions[:BAG_WORDS]:
-        feats.extend(ctx.word_feats[i])
-    previous = [ctx.lower[i] for i in range(start - 1, max(-1, start - 8), -1) if not ctx.space[i]][:3]
+        feats.extend(word_feats[i])
+    # Word classes from the lexicons: which classes, which one leads, and how they meet the kinds.
+    classes = ctx.classes
+    seen: set[str] = set()
+    for i in positions[:BAG_WORDS]:
+        seen.update(classes[i])
+    for label in sorted(seen):
+        feats.append(f"lex={label}")
+        for head in heads:
+            feats.append(f"lex|k0={label}|{head}")
+    for label in classes[positions[0]]:
+        feats.append(f"lexf={label}")
+    rank = ctx.rank[start]
+    previous = [lower[i] for i in ctx.solid[max(0, rank - 3):rank]][::-1]
     for index, word in enumerate(previous):
         feats.append(f"p{index + 1}={word}")
+        if index == 0:
+            for label in classes[ctx.solid[rank - 1]]:
+                feats.append(f"plex={label}")
     if len(previous) >= 2:
         feats.append(f"p12={previous[0]}_{previous[1]}")
-    following = [ctx.lower[i] for i in range(end, min(len(ctx.lower), end + 6)) if not ctx.space[i]][:2]
-    for index, word in enumerate(following):
-        feats.append(f"n{index + 1}={word}")
+    after = ctx.rank[end]
+    for index, i in enumerate(ctx.solid[after:after + 2]):
+        feats.append(f"n{index + 1}={lower[i]}")
     if start == 0 or ctx.breaks_after[start - 1]:
         feats.append("line_start")
     if end == len(ctx.words) or ctx.breaks_after[end - 1] or (end < len(ctx.words) and "\n" in ctx.words[end]):
@@ -258,25 +371,25 @@ def span_features(ctx: _DocContext, start: int, end: int, kinds: set[str]) -> li
     cue = ctx.line_cue.get(line)
     if cue:
         feats.append(f"linecue={cue}")
-    first_word = ctx.words[positions[0]]
-    if _DIGIT.search(first_word):
+    head = positions[0]
+    if ctx.digit[head]:
         feats.append("digit0")
-    if _DIGIT.search(" ".join(words)):
+    if any(ctx.digit[i] for i in positions):
         feats.append("digit")
-    if first_word[:1].isupper():
+    if ctx.upper0[head]:
         feats.append("upper0")
-    if all(ctx.words[i][:1].isupper() for i in positions if ctx.words[i].isalpha()):
+    if all(ctx.titled[i] for i in positions):
         feats.append("alltitle")
     if last in _ORG_SUFFIX:
         feats.append("orgsuffix")
-    if "@" in ctx.text[ctx_start(ctx, positions[0]):ctx_start(ctx, positions[-1]) + len(ctx.words[positions[-1]])]:
+    if any(ctx.at[i] for i in positions):
         feats.append("email")
     if last in ("?", "!"):
         feats.append("question")
-    dated = sum(1 for i in positions if i in ctx.date_tokens)
+    dated = ctx.dated_before[end] - ctx.dated_before[start]
     if dated:
         feats.append("has_date" if dated < n else "all_date")
-    commas = sum(1 for w in words if w == ",")
+    commas = words.count(",")
     feats.append(f"commas={_bucket(commas, (0, 1, 2, 4))}")
     org = ctx.orgs.get((start, end))
     if org:
@@ -286,6 +399,11 @@ def span_features(ctx: _DocContext, start: int, end: int, kinds: set[str]) -> li
             if start <= o_start and o_end <= end:
                 feats.append(f"hasorg={label}")
                 break
+    for flag in ctx.flags:
+        feats.append(f"m={flag}")
+        feats.append(f"m|src={flag}|{src}")
+        if org or "org" in heads or "np" in heads:
+            feats.append(f"m|org={flag}|{org or '-'}|{src}")
     mention = ctx.mentions.get((start, end))
     if mention is not None:
         feats.extend(_date_features(ctx, mention))
@@ -298,6 +416,8 @@ def span_features(ctx: _DocContext, start: int, end: int, kinds: set[str]) -> li
             feats.append("sender_domain")
             for kind in ordered:
                 feats.append(f"sender_domain|{kind}")
+            for flag in ctx.flags:
+                feats.append(f"sender_domain|m={flag}|{src}")
     return feats
 
 
@@ -343,15 +463,31 @@ def _date_features(ctx: _DocContext, mention: Mention) -> list[str]:
     return feats
 
 
+def _messages_with_coming_dates(docs: list[Doc]) -> set[Any]:
+    """The messages (MESSAGE keys) of a batch that name a day on or after the mail's date: an event
+    to organise, place or fill; a delivery notice or a newsletter usually names none."""
+    keys: set[Any] = set()
+    for doc in docs:
+        anchor = doc.user_data.get(ANCHOR)
+        day = anchor.date() if anchor is not None else None
+        for mention in doc.user_data.get(MENTIONS) or []:
+            if mention.kind in ("date", "relative", "week") and (day is None or (mention.first is not None and mention.first >= day)):
+                keys.add(doc.user_data.get(MESSAGE, id(doc)))
+                break
+    return keys
+
+
 def _features_forward(model: Model, inputs: tuple[list[Doc], Ragged], is_train: bool) -> tuple[Any, Callable]:
     docs, spans = inputs
     keys: list[int] = []
     lengths: list[int] = []
     data = model.ops.to_numpy(spans.dataXd) if len(spans.dataXd) else numpy.zeros((0, 2), dtype="int32")
     offset = 0
+    dated = _messages_with_coming_dates(docs)
     for doc, count in zip(docs, model.ops.to_numpy(spans.lengths)):
         candidates = doc.user_data.get(CANDIDATES) or {}
         ctx = _DocContext(doc)
+        ctx.flags.append("coming_date" if doc.user_data.get(MESSAGE, id(doc)) in dated else "no_coming_date")
         for row in data[offset:offset + int(count)]:
             start, end = int(row[0]), int(row[1])
             feats = span_features(ctx, start, end, candidates.get((start, end), set()))
