@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from triage.rules.model import RulebookError
@@ -38,11 +39,12 @@ class PatternMatch:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """One file of pattern groups."""
+    """One file of pattern groups; each group is also compiled once into one alternation."""
 
     name: str
     description: str
     groups: dict[str, tuple[tuple[str, re.Pattern[str]], ...]]
+    combined: dict[str, re.Pattern[str]] = field(default_factory=dict)
 
     def patterns(self, group: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
         """The (id, compiled pattern) pairs of a group."""
@@ -51,43 +53,104 @@ class Lexicon:
         except KeyError:
             raise RulebookError(f"lexicon {self.name!r} has no group {group!r}") from None
 
+    def alternation(self, group: str) -> re.Pattern[str]:
+        """The group's patterns as one regular expression `(?P<p0>…)|(?P<p1>…)`, compiled once."""
+        self.patterns(group)  # a clear error for an unknown group
+        return self.combined[group]
+
+
+def _alternation(patterns: tuple[tuple[str, re.Pattern[str]], ...]) -> re.Pattern[str]:
+    """One compiled alternation of a group; group `p<i>` is the i-th pattern (its id by position)."""
+    return re.compile("|".join(f"(?P<p{i}>{pattern.pattern})" for i, (_, pattern) in enumerate(patterns)),
+                      re.IGNORECASE)
+
+
+#: How many (group, text) results each Lexicons keeps: one mail's units across all its rules.
+CACHE_SIZE = 8192
+
 
 class Lexicons:
-    """All lexicon files, by name; look-ups by "lexicon:group"."""
+    """All lexicon files, by name; look-ups by "lexicon:group".
+
+    The hot path of the checks: a group is scanned with its one compiled alternation, and what a
+    (group, text) pair matched is remembered, since many rules read the same units with the same
+    groups ("common:pay", "hospitality:meal" …).
+    """
 
     def __init__(self, lexicons: dict[str, Lexicon]) -> None:
         self.lexicons = lexicons
+        self._matches = lru_cache(maxsize=CACHE_SIZE)(self._scan)
+        self._any = lru_cache(maxsize=CACHE_SIZE)(self._search)
+        self._ids = lru_cache(maxsize=CACHE_SIZE)(self._matched_ids)
 
     def __contains__(self, ref: str) -> bool:
         name, _, group = ref.partition(":")
         return name in self.lexicons and group in self.lexicons[name].groups
 
-    def patterns(self, ref: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
-        """The (id, compiled pattern) pairs of a group."""
+    def _lexicon(self, ref: str) -> tuple[Lexicon, str, str]:
         name, _, group = ref.partition(":")
         if name not in self.lexicons:
             raise RulebookError(f"unknown lexicon {name!r} (in {ref!r})")
-        return self.lexicons[name].patterns(group)
+        return self.lexicons[name], name, group
 
-    def finditer(self, ref: str, text: str) -> Iterator[PatternMatch]:
-        """Every match of every pattern of the group, in pattern order."""
-        name, _, group = ref.partition(":")
-        for pattern_id, pattern in self.patterns(ref):
-            for m in pattern.finditer(text):
-                if m.end() > m.start():
-                    yield PatternMatch(name, group, pattern_id, m.start(), m.end(), m.group(0))
+    def patterns(self, ref: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        """The (id, compiled pattern) pairs of a group."""
+        lexicon, _, group = self._lexicon(ref)
+        return lexicon.patterns(group)
+
+    def _scan(self, ref: str, text: str, wanted: frozenset[str] | None, overlapping: bool) -> tuple[PatternMatch, ...]:
+        lexicon, name, group = self._lexicon(ref)
+        pairs = lexicon.patterns(group)
+        out: list[PatternMatch] = []
+        if wanted is not None or overlapping:
+            # a subset of the patterns, or every start position: pattern by pattern
+            for pattern_id, pattern in pairs:
+                if wanted is not None and pattern_id not in wanted:
+                    continue
+                pos = 0
+                while pos <= len(text):
+                    m = pattern.search(text, pos)
+                    if m is None:
+                        break
+                    if m.end() > m.start():
+                        out.append(PatternMatch(name, group, pattern_id, m.start(), m.end(), m.group(0)))
+                    pos = (m.start() + 1) if overlapping else max(m.end(), m.start() + 1)
+            out.sort(key=lambda match: match.start)
+            return tuple(out)
+        for m in lexicon.alternation(group).finditer(text):
+            if m.end() > m.start():
+                index = int(m.lastgroup[1:]) if m.lastgroup else next(
+                    i for i in range(len(pairs)) if m.group(f"p{i}") is not None)
+                out.append(PatternMatch(name, group, pairs[index][0], m.start(), m.end(), m.group(0)))
+        return tuple(out)
+
+    def finditer(self, ref: str, text: str, *, patterns: Iterable[str] | None = None,
+                 overlapping: bool = False) -> Iterator[PatternMatch]:
+        """The matches of the group in reading order (leftmost, not overlapping, from one alternation).
+
+        `patterns` keeps only those pattern ids; `overlapping` also reports a match that starts inside
+        an earlier one (each pattern tried from every start position)."""
+        wanted = frozenset(patterns) if patterns is not None else None
+        return iter(self._matches(ref, text, wanted, overlapping))
 
     def search(self, ref: str, text: str) -> PatternMatch | None:
         """The earliest match of the group in the text, or None."""
-        best: PatternMatch | None = None
-        for match in self.finditer(ref, text):
-            if best is None or match.start < best.start:
-                best = match
-        return best
+        return next(self.finditer(ref, text), None)
+
+    def _search(self, ref: str, text: str) -> bool:
+        lexicon, _, group = self._lexicon(ref)
+        return lexicon.alternation(group).search(text) is not None
 
     def any(self, ref: str, text: str) -> bool:
         """Whether any pattern of the group matches the text."""
-        return any(pattern.search(text) for _, pattern in self.patterns(ref))
+        return self._any(ref, text)
+
+    def _matched_ids(self, ref: str, text: str) -> frozenset[str]:
+        return frozenset(pid for pid, pattern in self.patterns(ref) if pattern.search(text))
+
+    def matched_ids(self, ref: str, text: str) -> frozenset[str]:
+        """The ids of every pattern of the group that matches somewhere in the text."""
+        return self._ids(ref, text)
 
 
 def load_lexicon(path: Path) -> Lexicon:
@@ -110,7 +173,8 @@ def load_lexicon(path: Path) -> Lexicon:
             except re.error as exc:
                 raise RulebookError(f"lexicon {path.name}: {group}.{pattern_id} does not compile: {exc}") from None
         groups[group] = tuple(compiled)
-    return Lexicon(path.stem, str(description), groups)
+    combined = {group: _alternation(pairs) for group, pairs in groups.items()}
+    return Lexicon(path.stem, str(description), groups, combined)
 
 
 def load_lexicons(directory: Path = LEXICON_DIR) -> Lexicons:

@@ -176,9 +176,7 @@ class CheckContext:
         hits: list[Hit] = []
         for pos, unit in enumerate(pool):
             found = None
-            for match in sorted(self.lexicons.finditer(ref, unit.text), key=lambda m: m.start):
-                if wanted is not None and match.pattern_id not in wanted:
-                    continue
+            for match in self.lexicons.finditer(ref, unit.text, patterns=wanted):
                 if negatable and negated(unit.text, match.start):
                     continue
                 found = match

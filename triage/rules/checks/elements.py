@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from triage.results import Evidence, Finding
 from triage.rules.checks import CheckContext, register_check
-from triage.rules.text import Unit, find_amounts
+from triage.rules.text import Unit, find_amounts, negated
 
 Decider = Callable[[CheckContext], bool]
 
@@ -58,16 +58,83 @@ def _stated_purpose(ctx: CheckContext) -> bool:
     return _stated(ctx, "purpose", ctx.event.purpose, ["elements:purpose"])
 
 
+#: A topic named right after "a lecture on" is what the meeting is about, not its content.
+_TOPIC_BEFORE = re.compile(r"\b(?:om|on|about|kring|angående|regarding|concerning|inom|within)\s*[«\"“]?\s*$", re.IGNORECASE)
+#: A bullet or numbered line.
+_BULLET = re.compile(r"^\s*(?:[-•*·–▪►✓]|\d{1,2}[.)])\s+\S")
+#: A bullet that is practical information, not a topic.
+_LOGISTICS = re.compile(
+    r"^\s*(?:[-•*·–▪►✓]|\d{1,2}[.)])\s*(?:tid|datum|plats|lokal|när|var|anmälan|anmäl|kostnad|pris|målgrupp|kontakt|"
+    r"time|date|venue|where|when|registration|register|cost|price|contact|dato|sted|hvor|når|påmelding|pris)\b",
+    re.IGNORECASE,
+)
+#: A bullet that names a person ("Emma Jonsson, stomiterapeut"), not a topic.
+_PERSON = re.compile(r"^\W*(?:(?:dr|prof|docent)\.?\s+)?[A-ZÅÄÖÆØ][a-zåäöæøé]+\s+[A-ZÅÄÖÆØ][a-zåäöæøé-]+\s*(?:,|\(|[–-]\s|$)")
+#: Programme lines that are only the frame of a meeting (welcome, coffee, questions, the end).
+_FRAME = re.compile(
+    r"^\W*(?:välkomm\w*|welcome|velkommen|registrering\w*|registration|kaffe\w*|coffee|fika|lunch\w*|lunsj|paus\w*|break|"
+    r"frågor|questions|q\s*&\s*a|spørsmål|avslutning\w*|summering|closing|wrap-?up|slut|end|mingel|mingle|middag|dinner)\b",
+    re.IGNORECASE,
+)
+
+
+def _topic_only(ctx: CheckContext) -> bool:
+    """Whether every span extraction read the content from is just the topic after "a lecture on" (or a
+    person's name): what the meeting is about, not its programme."""
+    spans = ctx.event.evidence.get("content", [])
+    if not spans:
+        return False
+    for ev in spans:
+        unit = next((u for u in ctx.view.units if ev.start is not None and ev.part == u.section.name
+                     and ev.source == u.section.source and u.start <= ev.start < u.end), None)
+        if unit is None:
+            return False
+        before = unit.text[: ev.start - unit.start]
+        if _PERSON.match(ev.text) and not ctx.has("elements:content", unit.text):
+            continue  # a person named in a list ("Emma Jonsson, stomiterapeut") is not a topic
+        if not _TOPIC_BEFORE.search(before) or ctx.has("elements:content", unit.text):
+            return False
+    return True
+
+
+def _topic_bullets(ctx: CheckContext) -> bool:
+    """Two bullet lines of topics in one section (not practical details)."""
+    run: dict[int, int] = {}
+    for unit in ctx.units():
+        text = unit.text
+        if not _BULLET.match(text) or _LOGISTICS.match(text) or _PERSON.match(text) or len(text.split()) < 3:
+            continue
+        if ctx.has(["common:pay", "hospitality:meal"], text) and not ctx.has("hospitality:professional", text):
+            continue
+        key = id(unit.section)
+        run[key] = run.get(key, 0) + 1
+        if run[key] >= 2:
+            return True
+    return False
+
+
 def _stated_content(ctx: CheckContext) -> bool:
-    if _stated(ctx, "content", ctx.event.content, ["elements:content"]):
+    if ctx.event.content and _topic_only(ctx):
+        if _stated(ctx, "content", None, ["elements:content"]):
+            return True
+    elif _stated(ctx, "content", ctx.event.content, ["elements:content"]):
+        return True
+    if _deferred_units(ctx, "content"):
+        return False
+    if _topic_bullets(ctx):
         return True
     # a timed programme says what is on it: a professional item with its topic, or several items
     from triage.rules.checks.hospitality import programme_slots
 
-    slots = [s for s in programme_slots(ctx) if s.start is not None and len(s.text) >= 12]
+    every = [s for s in programme_slots(ctx) if len(s.text) >= 12]
+    slots = [s for s in every if s.start is not None]
     professional = [s for s in slots if s.kind == "professional"]
     topical = [s for s in professional if re.search(r"[:;,–]\s*\w", s.text)]
-    return bool(topical) or len(professional) >= 2
+    # an item with a titled topic ("Högkänsligt troponin – algoritmer i praktiken"), timed or by day part
+    topical += [s for s in every if s.kind != "hospitality" and not _FRAME.match(s.text)
+                and re.search(r"\w\s+[–:]\s+\w", s.text) and len(s.text.split()) >= 4]
+    items = [s for s in slots if s.kind != "hospitality" and not _FRAME.match(s.text) and len(s.text.split()) >= 3]
+    return bool(topical) or len(professional) >= 2 or len(items) >= 2
 
 
 def _stated_target_group(ctx: CheckContext) -> bool:
@@ -80,9 +147,37 @@ def _stated_duration(ctx: CheckContext) -> bool:
     return _stated(ctx, "duration", value, ["elements:duration"])
 
 
+#: A role right before "på/i/at …": the place is where those people work, not where the meeting is.
+_ROLES = (
+    r"(?:läkare|sköterskor|sköterska|barnmorskor|terapeuter|kirurger|loger|analytiker|specialister|ortoptister|"
+    r"personal|personalen|medarbetare|kollegor|kolleger|doctors|physicians|nurses|GPs|clinicians|surgeons|ologists|"
+    r"specialists|staff|colleagues|team|leger|sykepleiere|spesialister|ansatte|helsepersonell|patienter|patients|pasienter)"
+)
+_ROLE_BEFORE = re.compile(
+    _ROLES + r"[\w-]*\s+(?:[\w-]+\s+){0,4}$|\b(?:alla|all|alle|oss|us|er|dere|you)\s+$", re.IGNORECASE,
+)
+#: A role among the words between "på/i/at" and the place: "in läkare och sjuksköterskor på kliniken".
+_ROLE_INSIDE = re.compile(r"\w*" + _ROLES + r"\b", re.IGNORECASE)
+#: "your clinic", "er avdelning": the unit itself, not a stated place.
+_POSSESSIVE_PLACE = re.compile(r"\b(?:your|er|ert|era|din|ditt|dina|dere|deres|dine|you)\s+\S+$", re.IGNORECASE)
+
+
 def _stated_location(ctx: CheckContext) -> bool:
     event = ctx.event
-    return _stated(ctx, "location", event.location or event.online, ["elements:location"])
+    if _stated(ctx, "location", event.location or event.online, ["elements:location"]):
+        return True
+    deferred = _deferred_units(ctx, "location")
+    pool = [u for u in ctx.units() if u not in deferred and not ctx.has("common:speaker", u.text)]
+    for unit in pool:
+        for match in ctx.lexicons.finditer("elements:location_place", unit.text, overlapping=True):
+            if (_ROLE_BEFORE.search(unit.text[: match.start]) or _ROLE_INSIDE.search(match.text)
+                    or _POSSESSIVE_PLACE.search(match.text)):
+                continue
+            if not negated(unit.text, match.start):
+                return True
+    # a named foreign city or resort area where the meeting is held
+    places = ctx.find("venues:far", units=pool, negatable=True, patterns=["foreign", "mountains", "sea"])
+    return any(h.unit.source == "subject" or ctx.has("venues:event_place", h.unit.text) for h in places)
 
 
 def _stated_costs(ctx: CheckContext) -> bool:
@@ -96,7 +191,25 @@ def _stated_costs(ctx: CheckContext) -> bool:
 
 
 def _stated_organizer(ctx: CheckContext) -> bool:
-    return _stated(ctx, "organizer", ctx.event.organizer, ["elements:organizer"])
+    """Who arranges must be said in the text ("X arrangerer", "organised by X"): a company named only
+    as sponsor, in a partner list or in the signature is not the organizer. Extraction's organizer
+    counts when the sentence it stands in says that it arranges, hosts or invites."""
+    deferred = _deferred_units(ctx, "organizer")
+    pool = [u for u in ctx.units() if u not in deferred]
+    spans = ctx.event.evidence.get("organizer", [])
+    if ctx.event.organizer and not spans:
+        return True  # filled by hand (an example, a caller's event): nothing to weigh
+    # a company's own visit ("jeg stikker innom", "I'll drop by") names its organizer with the company
+    if any(ctx.has("elements:own_visit", u.text) for u in pool) and any(ctx.has("elements:company", u.text) for u in pool):
+        return True
+    for ev in spans if ctx.event.organizer else []:
+        if ev.source == "signature" or ev.start is None:
+            continue
+        for unit in pool:
+            if (ev.part == unit.section.name and ev.source == unit.section.source and unit.start <= ev.start < unit.end
+                    and ctx.has("elements:organizer_verb", unit.text)):
+                return True
+    return any(ctx.find("elements:organizer", units=pool, negatable=True, apply_exceptions=False))
 
 
 def _stated_payer(ctx: CheckContext) -> bool:

@@ -22,8 +22,7 @@ def stipend_covers_trip_only(ctx: CheckContext) -> list[Finding]:
         window = [hit.unit] + [u for u in units[index + 1: index + 7] if u.section is hit.unit.section]
         kinds = set()
         for unit in window:
-            for match in ctx.lexicons.finditer("funding:trip_cost", unit.text):
-                kinds.add(match.pattern_id)
+            kinds |= ctx.lexicons.matched_ids("funding:trip_cost", unit.text)
         if kinds & {"travel", "lodging"} or len(kinds) >= 2:
             hits.append(hit)
     return ctx.patterns_or_scorer(hits)

@@ -123,6 +123,19 @@ def lavish_meal(ctx: CheckContext) -> list[Finding]:
 def leisure_programme(ctx: CheckContext) -> list[Finding]:
     """Spa, golf, skiing, shows, parties, sightseeing or other leisure in the offer."""
     hits = ctx.find("hospitality:leisure", block=["hospitality:no_leisure"], negatable=True)
+    # leisure the participants or the unit pay for themselves ("Bowlingen betalar vi ur personalkassan",
+    # "spa on your own account") is not offered by the company
+    self_paid = [u for u in ctx.units() if ctx.has(["common:not_paid", "hospitality:self_paid"], u.text)
+                 and ctx.has("hospitality:leisure", u.text)]
+    if self_paid:
+        def paid_by_them(hit: Hit) -> bool:
+            """The hit's own sentence, or one next to it about the same leisure, says they pay."""
+            ids = ctx.lexicons.matched_ids("hospitality:leisure", hit.unit.text)
+            return any(abs(u.index - hit.unit.index) <= 2 and ids & ctx.lexicons.matched_ids("hospitality:leisure", u.text)
+                       for u in self_paid)
+        hits = [h for h in hits if not paid_by_them(h)]
+        if not hits:
+            return []
     return ctx.patterns_or_scorer(hits)
 
 
@@ -141,9 +154,7 @@ def gift(ctx: CheckContext) -> list[Finding]:
     for group in ("takeaway", "value"):
         for hit in ctx.find("hospitality:gift", block=["hospitality:no_gift", "hospitality:not_gift"],
                             negatable=True, patterns=[group]):
-            if ctx.has("hospitality:gift", hit.unit.text) and any(
-                m.pattern_id == "object" for m in ctx.lexicons.finditer("hospitality:gift", hit.unit.text)
-            ):
+            if "object" in ctx.lexicons.matched_ids("hospitality:gift", hit.unit.text):
                 hits.append(hit)
     return ctx.patterns_or_scorer(hits)
 
@@ -202,10 +213,11 @@ _PART = r"(?:förmiddag\w*|eftermiddag\w*|kväll\w*|morning|afternoon|evening|fo
 _SLOT = re.compile(
     rf"^\s*(?:[-•*]\s*)?(?P<day>{_DAY})?[\s,]*(?:\d{{1,2}}\.?\s+(?:[^\W\d]+\s+)?)?(?P<part>{_PART})?\s*[:\t–-]*\s*"
     r"(?:kl\.?\s*)?(?P<h1>\d{1,2})[.:](?P<m1>\d{2})(?:\s*(?:[–-]|till|to)\s*(?P<h2>\d{1,2})[.:](?P<m2>\d{2}))?"
-    r"\s*[:\t–-]*\s*(?P<text>\S.*)$",
+    r"\s*[:\t–|-]*\s*(?P<text>\S.*)$",
     re.IGNORECASE,
 )
 _DAY_ONLY = re.compile(rf"^\s*(?:[-•*]\s*)?(?P<day>{_DAY})(?:\s+\d{{1,2}}\.?\s*\w*)?\s*(?P<part>{_PART})?\s*[:\t–-]+\s*(?P<text>\S.*)$", re.IGNORECASE)
+_BARE_TIME = re.compile(r"^\s*(?:kl\.?\s*)?(?P<h1>\d{1,2})[.:](?P<m1>\d{2})(?:\s*(?:[–-]|till|to)\s*(?P<h2>\d{1,2})[.:](?P<m2>\d{2}))?\s*$", re.IGNORECASE)
 _MINUTES = re.compile(r"\(?\s*(?:ca\.?\s*|cirka\s*|about\s*)?(\d{1,3})\s*(?:min|minuter|minutes|minutter)\b", re.IGNORECASE)
 
 
@@ -250,7 +262,18 @@ def _kind(ctx: CheckContext, text: str) -> str:
 def programme_slots(ctx: CheckContext) -> list[_Slot]:
     """The lines of a timed (or day-by-day) programme, each classed as professional, hospitality or neutral."""
     slots: list[_Slot] = []
-    for unit in ctx.units():
+    units = ctx.units()
+    for index, unit in enumerate(units):
+        bare = _BARE_TIME.match(unit.text)
+        if bare:
+            # a time on its own line (a PDF's table): the item is the next line of the same section
+            following = units[index + 1] if index + 1 < len(units) else None
+            if following is not None and following.section is unit.section and not _BARE_TIME.match(following.text):
+                start = int(bare.group("h1")) * 60 + int(bare.group("m1"))
+                end = int(bare.group("h2")) * 60 + int(bare.group("m2")) if bare.group("h2") else None
+                text = following.text
+                slots.append(_Slot(following, start, end, text, _kind(ctx, text), False, ctx.has("hospitality:leisure", text)))
+            continue
         m = _SLOT.match(unit.text)
         if m:
             start = int(m.group("h1")) * 60 + int(m.group("m1"))
