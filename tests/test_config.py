@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 
 import pytest
 from typer.testing import CliRunner
@@ -90,3 +91,14 @@ def test_config_show_reports_a_bad_file_with_exit_2(tmp_path):
     result = CliRunner().invoke(app, ["config", "show", "--config", str(tmp_path / "nope.toml")])
     assert result.exit_code == 2
     assert "does not exist" in " ".join(result.output.split())
+
+
+def test_config_show_prints_toml_that_loads_back(tmp_path, monkeypatch):
+    """The default form is TOML a site can start its own file from; secrets stay masked."""
+    path = write(tmp_path, '[[mailbox]]\nname = "a"\nkind = "imap"\nhost = "h"\npassword_env = "PW_A"\n')
+    monkeypatch.setenv("PW_A", "hunter2-very-secret")
+    result = CliRunner().invoke(app, ["config", "show", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "hunter2" not in result.output
+    shown = tomllib.loads(result.output)
+    assert shown["mailbox"][0]["host"] == "h"

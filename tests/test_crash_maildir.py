@@ -36,13 +36,14 @@ SEED = 20261123
 
 def maildir_contents(root: Path) -> tuple[collections.Counter[str], collections.Counter[str]]:
     """Anywhere in the Maildir tree: Message-ID → copies, and for the drafted replies
-    In-Reply-To → how many replies answer that mail."""
+    In-Reply-To → how many replies answer that mail. A draft is known by its folder, its
+    threading headers or our marker header (a reply to a mail without Message-ID has only that)."""
     mails: collections.Counter[str] = collections.Counter()
     replies: collections.Counter[str] = collections.Counter()
     for path in root.rglob("*"):
         if path.is_file() and path.parent.name in ("cur", "new"):
             message = email.message_from_bytes(path.read_bytes())
-            if path.parent.parent.name == ".Drafts" or message["In-Reply-To"]:
+            if path.parent.parent.name == ".Drafts" or message["In-Reply-To"] or message["X-Triage-Reply"]:
                 replies[(message["In-Reply-To"] or message["References"] or "?").strip()] += 1
             else:
                 mails[message["Message-ID"]] += 1

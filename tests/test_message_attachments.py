@@ -230,3 +230,73 @@ def test_kind_of() -> None:
     assert kind_of("application/vnd.ms-tnef", "x", b"") == "tnef"
     assert kind_of("application/octet-stream", "winmail.dat", b"") == "tnef"
     assert kind_of("image/jpeg", "logo.jpg", b"") == "other"
+
+
+# --- zip-based attachments are unpacked within the limits ---------------------------------------
+
+def _docx(paragraphs: list[str], *, picture: bool = False) -> bytes:
+    import io
+    import struct
+    import zlib
+
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    if picture:  # a real 64x64 PNG: the image part is kept in the package but never unpacked
+        row = b"\x00" + b"\xff\x00\x00" * 64
+        chunk = lambda kind, data: (struct.pack(">I", len(data)) + kind + data  # noqa: E731
+                                    + struct.pack(">I", zlib.crc32(kind + data)))
+        png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 64, 8, 2, 0, 0, 0))
+               + chunk(b"IDAT", zlib.compress(row * 64)) + chunk(b"IEND", b""))
+        document.add_picture(io.BytesIO(png))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def test_a_docx_with_a_picture_is_read_within_the_limits() -> None:
+    data = _docx(["Program", "Lunch kl. 12.00"], picture=True)
+    [document] = parse_message(_mail_with_parts((DOCX_TYPE, "program.docx", data))).attachments
+    assert (document.text, document.error) == ("Program\nLunch kl. 12.00", None)
+
+
+def test_a_docx_over_the_unpacked_size_is_refused_before_it_is_inflated() -> None:
+    data = _docx(["Rad " * 50_000])  # document.xml is about 200 kB
+    [document] = parse_message(_mail_with_parts((DOCX_TYPE, "stor.docx", data)),
+                               limits=ParseLimits(max_unpacked_bytes=100_000)).attachments
+    assert document.text == ""
+    assert document.error is not None and document.error.startswith(
+        "DOCX not read: DOCX: unpacks to more than 100000 bytes (max_unpacked_bytes); 'word/document.xml' alone declares")
+
+
+def test_a_docx_member_compressed_beyond_the_ratio_is_refused() -> None:
+    data = _docx(["A" * 3_000_000])  # 3 MB of one letter: far beyond 100:1
+    [document] = parse_message(_mail_with_parts((DOCX_TYPE, "a.docx", data))).attachments
+    assert document.text == ""
+    assert document.error is not None and document.error.startswith("DOCX not read: DOCX: 'word/document.xml' compresses")
+    assert document.error.endswith("more than 100:1 (max_compression_ratio)")
+
+
+def test_a_docx_that_understates_its_sizes_is_stopped_at_the_declared_size() -> None:
+    """Declared sizes are not trusted: the member is read in chunks, and past what it declared
+    the zip reader stops and the checksum fails; nothing beyond is inflated."""
+    import struct
+
+    data = bytearray(_docx(["Inbjudan " * 400_000]))  # document.xml about 3.6 MB, 1.3 MB when declared small
+    name = b"word/document.xml"
+    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local header, central directory
+        at = 0
+        while (at := data.find(signature, at)) >= 0:
+            name_length = struct.unpack_from("<H", data, at + (26 if signature == b"PK\x03\x04" else 28))[0]
+            name_at = at + (30 if signature == b"PK\x03\x04" else 46)
+            if data[name_at:name_at + name_length] == name:
+                struct.pack_into("<I", data, at + size_at, 1000)
+            at += 4
+    [document] = parse_message(_mail_with_parts((DOCX_TYPE, "liten.docx", bytes(data)))).attachments
+    assert document.text == ""
+    assert document.error is not None and "Bad CRC-32" in document.error

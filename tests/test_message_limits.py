@@ -97,7 +97,7 @@ def test_deeper_than_max_depth_stops_the_walk() -> None:
     assert shallow.new_text == "Deepest text" and shallow.defects == ()
     deep = parse_message(_nested(8), limits=ParseLimits(max_depth=5))
     assert deep.new_text == ""
-    assert "MIME nesting deeper than 5 levels; deeper parts skipped" in deep.defects
+    assert "MIME nesting deeper than the limit of 5 levels (max_depth); deeper parts skipped" in deep.defects
 
 
 def test_nesting_too_deep_for_the_stdlib_parser_keeps_the_headers() -> None:

@@ -21,6 +21,8 @@ from triage.mailbox.local import LocalMailbox
 
 #: Separator between a Maildir file's unique name and its info ("…:2,S").
 INFO_SEPARATOR = ":"
+#: IMAP system flags as Maildir info letters.
+_MAILDIR_FLAGS = {"\\draft": "D", "\\flagged": "F", "\\answered": "R", "\\seen": "S", "\\deleted": "T"}
 
 
 def maildir_key(file_name: str) -> str:
@@ -124,5 +126,12 @@ class MaildirMailbox(LocalMailbox):
                 continue
 
     def append(self, folder: str, raw: bytes, *, flags: Sequence[str] = (), received_at: datetime | None = None) -> None:
+        """Add `raw` to `folder`; IMAP flags become Maildir info flags (a draft lands in cur/ as "DS",
+        so a client shows it as a read draft, not as new mail)."""
         path = self._ensure(folder) if folder.upper() != "INBOX" else self.root
-        mailbox.Maildir(str(path), factory=None, create=False).add(raw)
+        message = mailbox.MaildirMessage(raw)
+        letters = "".join(sorted({_MAILDIR_FLAGS[f.lower()] for f in flags if f.lower() in _MAILDIR_FLAGS}))
+        if letters:
+            message.set_subdir("cur")
+            message.set_flags(letters)
+        mailbox.Maildir(str(path), factory=None, create=False).add(message)

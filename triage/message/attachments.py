@@ -10,6 +10,9 @@ from __future__ import annotations
 import io
 import logging
 import mimetypes
+import zipfile
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -27,6 +30,17 @@ for _name in ("pypdf", "tnefparse"):
 
 #: PDF pages read at most: the text limit is usually reached long before.
 MAX_PDF_PAGES = 300
+#: Defaults of the unpacking bounds; ParseLimits (config `[limits]`) passes the site's values.
+MAX_UNPACKED_BYTES = 32 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+#: Members in one zip-based attachment at most: listing the archive costs memory per member.
+MAX_ARCHIVE_MEMBERS = 5_000
+#: Members smaller than this are not held to the compression ratio: a small file of blanks or
+#: repeated markup compresses far better than 100:1 and costs nothing to unpack.
+RATIO_FREE_BYTES = 1024 * 1024
+_CHUNK = 64 * 1024
+#: Members python-docx parses as XML; the others (images, embedded files) are never read for text.
+_XML_SUFFIXES = (".xml", ".rels")
 
 _KIND_BY_TYPE = {
     "application/pdf": "pdf",
@@ -95,28 +109,98 @@ def _capped(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit]
 
 
-def read_pdf(data: bytes, limit: int) -> tuple[str, str | None]:
-    """Text of a PDF with pypdf, page by page until `limit` characters; or an error."""
+#: The unpacking budget left for the PDF being read in this thread or task; None outside read_pdf.
+_PDF_BUDGET: ContextVar[list[int] | None] = ContextVar("triage_pdf_budget", default=None)
+#: pypdf's per-filter output limits, each lowered to the budget left before a stream is decoded.
+_PYPDF_OUTPUT_LIMITS = ("zlib_maximum_output_length", "lzw_maximum_output_length", "run_length_maximum_output_length",
+                        "brotli_maximum_output_length", "jbig2_maximum_output_length",
+                        "array_based_stream_maximum_output_length", "stream_decoding_work_maximum_length")
+
+
+def _install_pdf_budget() -> None:
+    """Route pypdf's one stream decoder through the budget of the PDF being read.
+
+    pypdf bounds each stream (75 MB by default) but not a document: a 700 kB PDF of ten pages,
+    each a FlateDecode stream of 70 MB of blanks, costs gigabytes of work and keeps every page
+    decoded. pypdf looks `filters.decode_stream_data` up on every decode, so wrapping it bounds
+    the sum; outside read_pdf (no budget set) the wrapper only calls through.
+    """
+    from pypdf import apply_configuration, filters
+    from pypdf.errors import LimitReachedError
+
+    original = getattr(filters, "decode_stream_data", None)
+    if original is None or getattr(original, "triage_budgeted", False):
+        return
+
+    def decode_stream_data(stream):  # noqa: ANN001, ANN202 - pypdf's own signature
+        budget = _PDF_BUDGET.get()
+        if budget is None:
+            return original(stream)
+        if budget[0] <= 0:
+            raise LimitReachedError("unpacking budget of the PDF used up")
+        with apply_configuration(**{name: budget[0] for name in _PYPDF_OUTPUT_LIMITS}):
+            data = original(stream)
+        budget[0] -= len(data)
+        if budget[0] < 0:
+            raise LimitReachedError("unpacking budget of the PDF used up")
+        return data
+
+    decode_stream_data.triage_budgeted = True  # type: ignore[attr-defined]
+    filters.decode_stream_data = decode_stream_data
+
+
+@contextmanager
+def _pdf_budget(max_unpacked_bytes: int):  # noqa: ANN202 - a context manager
+    from pypdf import apply_configuration
+
+    _install_pdf_budget()
+    token = _PDF_BUDGET.set([max_unpacked_bytes])
+    try:
+        # Also every single stream, should the wrapper ever be missing (a pypdf that renamed it).
+        with apply_configuration(maximum_declared_stream_length=max_unpacked_bytes,
+                                 image_maximum_buffer_size=max_unpacked_bytes,
+                                 **{name: max_unpacked_bytes for name in _PYPDF_OUTPUT_LIMITS}):
+            yield
+    finally:
+        _PDF_BUDGET.reset(token)
+
+
+def read_pdf(data: bytes, limit: int, *, max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
+             max_ratio: int = MAX_COMPRESSION_RATIO) -> tuple[str, str | None]:
+    """Text of a PDF with pypdf, page by page until `limit` characters; or an error.
+
+    All the streams of one PDF together unpack to `max_unpacked_bytes` at most; a PDF that needs
+    more keeps the text of the pages read until then, and says so in its error. (`max_ratio` is
+    not used: a PDF declares no unpacked sizes to compare, so the budget is the bound.)
+    """
+    del max_ratio
+    pages: list[str] = []
     try:
         from pypdf import PdfReader
-        from pypdf.errors import PdfReadError  # noqa: F401 - imported to fail early if pypdf is broken
+        from pypdf.errors import LimitReachedError
 
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")
-            except Exception as exc:  # noqa: BLE001 - missing crypto backend or bad key
-                return "", f"encrypted PDF ({type(exc).__name__})"
-            if not opened:
-                return "", "encrypted PDF: needs a password"
-        pages: list[str] = []
-        total = 0
-        for number, page in enumerate(reader.pages):
-            if number >= MAX_PDF_PAGES or total >= limit:
-                break
-            page_text = page.extract_text() or ""
-            pages.append(page_text)
-            total += len(page_text)
+        with _pdf_budget(max_unpacked_bytes):
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                try:
+                    opened = reader.decrypt("")
+                except Exception as exc:  # noqa: BLE001 - missing crypto backend or bad key
+                    return "", f"encrypted PDF ({type(exc).__name__})"
+                if not opened:
+                    return "", "encrypted PDF: needs a password"
+            total = 0
+            for number, page in enumerate(reader.pages):
+                if number >= MAX_PDF_PAGES or total >= limit:
+                    break
+                try:
+                    page_text = page.extract_text() or ""
+                except LimitReachedError as exc:
+                    read = f"{number} of {len(reader.pages)} pages read" if pages else "no page read"
+                    return (_capped(clean_text("\n\n".join(pages)), limit),
+                            f"PDF not read in full ({read}): unpacks to more than {max_unpacked_bytes} bytes "
+                            f"(max_unpacked_bytes) [{str(exc)[:120]}]")
+                pages.append(page_text)
+                total += len(page_text)
         return _capped(clean_text("\n\n".join(pages)), limit), None
     except Exception as exc:  # noqa: BLE001 - a broken PDF is the attachment's problem, not the mail's
         return "", f"PDF unreadable: {type(exc).__name__}: {str(exc)[:200]}"
@@ -135,13 +219,75 @@ def _docx_table_lines(table) -> list[str]:  # noqa: ANN001 - python-docx Table
     return lines
 
 
-def read_docx(data: bytes, limit: int) -> tuple[str, str | None]:
-    """Text of a Word document: paragraphs and table rows (cells joined by " | ") in order."""
+class ArchiveRefused(ValueError):
+    """A zip-based attachment that would unpack to more than the limits allow."""
+
+
+def _unpack_bounded(data: bytes, *, max_unpacked_bytes: int, max_ratio: int, what: str) -> bytes:
+    """The archive repacked without compression, its XML members read within the bounds and its
+    other members emptied; raises ArchiveRefused (or zipfile's errors) when it is not safe.
+
+    The declared sizes are checked first, before anything is inflated; then every member that
+    is read is read in chunks and counted, so an archive that lies about its sizes is stopped at
+    the limit all the same. Nothing downstream inflates the untrusted data again.
+    """
+    if data.count(b"PK\x01\x02") > MAX_ARCHIVE_MEMBERS:  # central directory entries, at most
+        raise ArchiveRefused(f"{what}: more than {MAX_ARCHIVE_MEMBERS} members")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        declared = 0
+        for member in members:
+            declared += member.file_size
+            if declared > max_unpacked_bytes:
+                raise ArchiveRefused(f"{what}: unpacks to more than {max_unpacked_bytes} bytes "
+                                     f"(max_unpacked_bytes); {member.filename!r} alone declares {member.file_size}")
+            if member.file_size > RATIO_FREE_BYTES and member.file_size > max_ratio * max(member.compress_size, 1):
+                raise ArchiveRefused(f"{what}: {member.filename!r} compresses "
+                                     f"{member.file_size // max(member.compress_size, 1)}:1, more than "
+                                     f"{max_ratio}:1 (max_compression_ratio)")
+        out = io.BytesIO()
+        unpacked = 0
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as repacked:
+            for member in members:
+                if member.is_dir():
+                    continue
+                if not member.filename.lower().endswith(_XML_SUFFIXES):
+                    repacked.writestr(member.filename, b"")
+                    continue
+                with archive.open(member) as stream, repacked.open(member.filename, "w") as target:
+                    read = 0
+                    while chunk := stream.read(_CHUNK):
+                        read += len(chunk)
+                        unpacked += len(chunk)
+                        if unpacked > max_unpacked_bytes:
+                            raise ArchiveRefused(f"{what}: unpacks to more than {max_unpacked_bytes} bytes "
+                                                 f"(max_unpacked_bytes) at {member.filename!r}")
+                        if read > RATIO_FREE_BYTES and read > max_ratio * max(member.compress_size, 1):
+                            raise ArchiveRefused(f"{what}: {member.filename!r} compresses more than "
+                                                 f"{max_ratio}:1 (max_compression_ratio)")
+                        target.write(chunk)
+        return out.getvalue()
+
+
+def read_docx(data: bytes, limit: int, *, max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
+              max_ratio: int = MAX_COMPRESSION_RATIO) -> tuple[str, str | None]:
+    """Text of a Word document: paragraphs and table rows (cells joined by " | ") in order.
+
+    A DOCX is a zip; python-docx would inflate every part whole, so the archive is first
+    unpacked within `max_unpacked_bytes` and `max_ratio` (a zip bomb is this attachment's error).
+    """
+    try:
+        package = _unpack_bounded(data, max_unpacked_bytes=max_unpacked_bytes, max_ratio=max_ratio, what="DOCX")
+    except ArchiveRefused as exc:
+        return "", f"DOCX not read: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a broken zip is the attachment's problem
+        return "", f"DOCX unreadable: {type(exc).__name__}: {str(exc)[:200]}"
     try:
         import docx
         from docx.table import Table
 
-        document = docx.Document(io.BytesIO(data))
+        document = docx.Document(io.BytesIO(package))
+        del package
         lines: list[str] = []
         total = 0
         for block in document.iter_inner_content():

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from triage.message import attachments as readers
 from triage.message.charset import decode_bytes, fix_surrogates
+from triage.message.depth import cut_deep_parts, depth_defect
 from triage.message.envelope import Attachment, ForwardedMessage
 from triage.message.headers import decode_encoded_words
 from triage.message.html_text import html_to_text, meta_charset
@@ -94,10 +95,17 @@ class Collected:
         return sum(letters(text) for kind, text in self.pieces if kind == "plain")
 
 
-def read_mime(data: bytes, state: WalkState) -> tuple[Message, bool]:
-    """Parse bytes with the stdlib parser (compat32: it never raises on access); returns the
-    message and whether its body could be read. A structure nested so deep that the parser
-    runs out of stack keeps its headers and loses its body, with a defect."""
+def read_mime(data: bytes, state: WalkState, depth: int = 0) -> tuple[Message, bool]:
+    """Parse bytes (a mail `depth` levels below the top one) with the stdlib parser (compat32: it
+    never raises on access); returns the message and whether its body could be read.
+
+    Entities deeper than `max_depth` are emptied first (depth.py), so the parser's cost stays
+    linear however deep a hostile mail nests; a structure that still runs the parser out of stack
+    (a site's very high max_depth) keeps its headers and loses its body, with a defect."""
+    limit = state.limits.max_depth
+    data, cut = cut_deep_parts(data, limit - depth)
+    if cut:
+        state.defect(depth_defect(limit))
     parser = BytesParser(policy=compat32)
     try:
         return parser.parsebytes(data), True
@@ -209,7 +217,7 @@ class Walker:
     def _admit(self, depth: int) -> bool:
         limits = self.state.limits
         if depth > limits.max_depth:
-            self.state.defect(f"MIME nesting deeper than {limits.max_depth} levels; deeper parts skipped")
+            self.state.defect(depth_defect(limits.max_depth))
             return False
         self.state.parts += 1
         if self.state.parts > limits.max_parts:
@@ -310,10 +318,12 @@ class Walker:
         limit = self.state.limits.max_attachment_text_chars
         what = f"attachment {name!r}"
         text, error, calendar = "", None, None
+        unpacking = {"max_unpacked_bytes": self.state.limits.max_unpacked_bytes,
+                     "max_ratio": self.state.limits.max_compression_ratio}
         if kind == "pdf":
-            text, error = readers.read_pdf(data, limit)
+            text, error = readers.read_pdf(data, limit, **unpacking)
         elif kind == "docx":
-            text, error = readers.read_docx(data, limit)
+            text, error = readers.read_docx(data, limit, **unpacking)
         elif kind == "ics":
             text, calendar, error = readers.read_ics(data, limit)
         elif kind in ("text", "html"):

@@ -17,8 +17,8 @@ MessageParseError when
 Everything else is a mail, however broken: a missing From, Date or Message-ID, an unreadable
 date, unknown charsets, broken base64, missing or wrong MIME boundaries, a header section over
 `max_header_bytes` (cut at the last whole field), more than `max_parts` parts or more than
-`max_depth` levels (the walk stops there), a structure too deep for the stdlib parser (headers
-kept, body skipped), a body over `max_body_chars` (cut), attachments that cannot be read
+`max_depth` levels (the walk stops there; deeper entities are emptied before the stdlib parser
+runs, see depth.py), a structure too deep for the stdlib parser (headers kept, body skipped), a body over `max_body_chars` (cut), attachments that cannot be read
 (the Attachment carries `error`). Each such case adds a line to `defects`.
 
 Any other exception out of parse_message is a bug.
@@ -35,6 +35,7 @@ from triage.message import headers as hdr
 from triage.message.body import BodySplit, split_body
 from triage.message.charset import fix_surrogates
 from triage.message.dates import parse_loose_date, parse_rfc5322_date
+from triage.message.depth import depth_defect
 from triage.message.envelope import Address, Attachment, ForwardedMessage, ParsedMessage
 from triage.message.html_text import html_to_text
 from triage.message.language import language_of_parts
@@ -63,6 +64,10 @@ class ParseLimits:
     max_header_bytes: int = 256 * 1024
     max_attachment_text_chars: int = 200_000
     max_body_chars: int = 500_000
+    #: Bytes one compressed attachment (a DOCX zip, a PDF stream) may unpack to.
+    max_unpacked_bytes: int = 32 * 1024 * 1024
+    #: Unpacked to packed size above which a member or stream is taken for a bomb.
+    max_compression_ratio: int = 100
 
 
 @dataclass
@@ -214,14 +219,14 @@ class _Parser:
     def _nested(self, source: Message | bytes, depth: int, name: str) -> Nested | None:
         """An attached mail, parsed with the same code one level deeper."""
         if depth > self.limits.max_depth:
-            self.defect(f"MIME nesting deeper than {self.limits.max_depth} levels; deeper parts skipped")
+            self.defect(depth_defect(self.limits.max_depth))
             return None
         readable = True
         if isinstance(source, bytes):
             data = _strip_leading(source)
             if not data.strip():
                 return None
-            source, readable = read_mime(data, self.state)
+            source, readable = read_mime(data, self.state, depth)
             if not hdr.looks_like_mail(source.keys()):
                 self.defect(f"attached message {name!r} has no header section")
                 return None

@@ -29,6 +29,8 @@ def parse_limits(settings: Settings) -> ParseLimits:
         max_header_bytes=limits.max_header_bytes,
         max_attachment_text_chars=limits.max_attachment_text_chars,
         max_body_chars=limits.max_body_chars,
+        max_unpacked_bytes=limits.max_unpacked_bytes,
+        max_compression_ratio=limits.max_compression_ratio,
     )
 
 

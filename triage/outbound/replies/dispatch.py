@@ -176,6 +176,14 @@ def stored_reply_message(settings: Settings, message: Message, reply: Reply, *, 
     )
 
 
+def same_folder(one: str, other: str) -> bool:
+    """Whether two folder names name the same folder (INBOX in any case, "/" or "." as separator)."""
+    def norm(name: str) -> str:
+        name = name.strip().strip("/.").replace(".", "/")
+        return "INBOX" + name[5:] if name.upper().startswith("INBOX") and name[5:6] in ("", "/") else name
+    return norm(one) == norm(other)
+
+
 def check_sender(settings: Settings, message: Message) -> None:
     """Refuse to send from the placeholder address a mailbox without `address` gets."""
     mailbox = mailbox_of(settings, message) or MailboxConfig(name=message.mailbox)
@@ -216,6 +224,10 @@ def deliver_reply(
         if not can_append(mailbox):
             return "kept"
         try:
+            if same_folder(mailbox.drafts_folder, mailbox.folder):
+                # A draft in the folder the worker reads would come back in as a mail to judge.
+                raise ReplyNotSendable(f"drafts_folder is the folder triage reads ({mailbox.folder!r}); "
+                                       "set drafts_folder to another folder")
             mail = stored_reply_message(settings, message, reply, date=reply.created_at)
             appender(mailbox, mailbox.drafts_folder, mail.as_bytes(), flags=DRAFT_FLAGS)
         except (AppendError, ReplyNotSendable) as exc:
