@@ -193,6 +193,8 @@ class LimitsConfig:
     max_header_bytes: int = 256 * 1024
     max_attachment_text_chars: int = 200_000
     max_body_chars: int = 500_000
+    max_unpacked_bytes: int = 32 * 1024 * 1024
+    max_compression_ratio: int = 100
 
 
 @dataclass
@@ -224,6 +226,18 @@ class WebConfig:
 
 
 @dataclass
+class ClusterConfig:
+    """Several `triage run` workers on one database (`triage.worker.cluster`)."""
+
+    #: How long a worker's mailbox leases last without renewal (renewed every third of it): after
+    #: a crash its mailboxes wait at most this long for another worker, or for its restart.
+    lease_seconds: int = 90
+    #: This worker's name in the cluster; empty: host:pid. Must be unique among running workers;
+    #: a stable one (per machine or container) lets a restarted worker take its mailboxes back at once.
+    worker_id: str = ""
+
+
+@dataclass
 class Settings:
     """The whole effective configuration of one triage installation."""
 
@@ -243,6 +257,7 @@ class Settings:
     rules: RulesConfig = field(default_factory=RulesConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     def mailbox(self, name: str) -> MailboxConfig:
         for mailbox in self.mailboxes:
@@ -379,6 +394,8 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"{where}: language must be sv, nb or en")
         if m.reply_mode not in {"draft", "send", "off"}:
             raise ConfigError(f"{where}: reply_mode must be draft, send or off")
+    if settings.cluster.lease_seconds < 3:
+        raise ConfigError("cluster.lease_seconds must be at least 3 (leases are renewed every third of it)")
     if not 0.0 <= settings.classifier.review_threshold <= 1.0:
         raise ConfigError("classifier.review_threshold must lie between 0 and 1")
 
