@@ -33,7 +33,7 @@ def schema_differences(url: URL, metadata: sa.MetaData = Base.metadata) -> list:
 def test_upgrade_of_an_empty_database_builds_the_schema_exactly(db_url: URL) -> None:
     assert migrate.current(db_url) is None
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == migrate.head() == "0001"
+    assert migrate.current(db_url) == migrate.head() == "0002"
     assert migrate.is_current(db_url)
     assert schema_differences(db_url) == []
     engine = make_engine(db_url)
@@ -60,7 +60,7 @@ def test_the_comparison_would_notice_a_difference(db_url: URL) -> None:
 def test_upgrade_twice_is_a_no_op_and_the_store_works_on_it(db_url: URL) -> None:
     migrate.upgrade(db_url)
     migrate.upgrade(db_url)
-    assert "0001" in migrate.describe(db_url)
+    assert "0002" in migrate.describe(db_url)
     engine = make_engine(db_url)
     try:
         with sa.orm.Session(engine) as session, session.begin():
@@ -85,6 +85,28 @@ def test_downgrade_to_base_removes_every_table(db_url: URL) -> None:
     assert schema_differences(db_url) == []
 
 
+def test_a_database_at_0001_upgrades_with_its_data(db_url: URL) -> None:
+    """An installation from before the scale-out keeps its mailbox state and gains the new parts."""
+    migrate.upgrade(db_url, "0001")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO mailbox_state (mailbox, last_uid, updated_at) "
+                                 "VALUES ('se-hjarta', 41, CURRENT_TIMESTAMP)"))
+        migrate.upgrade(db_url)
+        assert schema_differences(db_url) == []
+        with sa.orm.Session(engine) as session:
+            state = store.get_mailbox_state(session, "se-hjarta")
+            assert state is not None and state.last_uid == 41 and state.last_poll_seconds is None
+            assert store.job_runs(session) == []
+        migrate.downgrade(db_url, "0001")
+        with engine.connect() as conn:
+            assert "job_runs" not in sa.inspect(conn).get_table_names()
+            assert conn.execute(sa.text("SELECT last_uid FROM mailbox_state")).scalar_one() == 41
+    finally:
+        engine.dispose()
+
+
 def test_alembic_config_keeps_percent_signs_in_the_url() -> None:
     assert migrate.alembic_config("sqlite:///unused.db").get_main_option("sqlalchemy.url") == "sqlite:///unused.db"
     cfg = migrate.alembic_config("postgresql+psycopg://u:p%40ss@h/db")
@@ -95,7 +117,7 @@ def test_migration_scripts_ship_inside_the_package() -> None:
     """An installed triage can migrate: env.py, the template and the revisions are package files."""
     folder = migrate.MIGRATIONS_DIR
     assert (folder / "env.py").is_file() and (folder / "script.py.mako").is_file()
-    assert list((folder / "versions").glob("0001_*.py"))
+    assert list((folder / "versions").glob("0001_*.py")) and list((folder / "versions").glob("0002_*.py"))
     packages = find_packages(str(ROOT), include=["triage*"])
     assert {"triage.db", "triage.db.migrations", "triage.db.migrations.versions"} <= set(packages)
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")

@@ -43,7 +43,8 @@ def folder_settings(tmp_path: Path, **overrides) -> tuple[Settings, object]:
     database = sqlite_db(tmp_path, migrate_schema=True)
     settings = Settings(database_url=database.url, poll_interval_seconds=600,
                         mailboxes=[MailboxConfig(name="demo", kind="folder", path=str(folder))],
-                        digest=DigestConfig(time="06:45", timezone="Europe/Stockholm"), **overrides)
+                        digest=DigestConfig(time="06:45", timezone="Europe/Stockholm",
+                                            directory=str(tmp_path / "digests")), **overrides)
     return settings, database
 
 
@@ -53,14 +54,17 @@ def test_service_schedules_polls_digest_and_purge(tmp_path):
     service.start()
     try:
         jobs_by_id = {job.id: job for job in service.scheduler.get_jobs()}
-        assert set(jobs_by_id) == {"poll:demo", "digest", "purge"}
+        # (+ "digest:late-start" when the test happens to start within 5 minutes after 06:45)
+        assert {"poll:demo", "digest", "purge"} <= set(jobs_by_id) <= {"poll:demo", "digest", "purge",
+                                                                           "digest:late-start", "purge:late-start"}
         assert jobs_by_id["poll:demo"].trigger.interval.total_seconds() == 600
         digest = {f.name: str(f) for f in jobs_by_id["digest"].trigger.fields}
         assert (digest["hour"], digest["minute"]) == ("6", "45")
         assert str(jobs_by_id["digest"].trigger.timezone) == "Europe/Stockholm"
         purge = {f.name: str(f) for f in jobs_by_id["purge"].trigger.fields}
         assert (purge["hour"], purge["minute"]) == ("3", "30")
-        assert jobs_by_id["digest"].func is jobs.run_digest and jobs_by_id["purge"].func is jobs.run_purge
+        assert jobs_by_id["digest"].func == service._digest_job and jobs_by_id["purge"].func == service._purge_job
+        assert service.leases is not None and service.leases.held() == {"demo"}  # alone: it holds every mailbox
         assert wait_for(lambda: len(database.messages()) == 1)  # the first poll runs at start-up
     finally:
         service.shutdown()
@@ -141,3 +145,17 @@ def test_triage_run_stops_gracefully_on_sigterm(tmp_path):
     events = [json.loads(line)["event"] for line in err.decode().splitlines() if line.startswith("{")]
     assert "worker started" in events and "poll" in events
     assert events[-1] == "worker stopped" and "shutdown requested: finishing the current message" in events
+
+
+def test_a_worker_started_just_after_the_digest_time_still_runs_it():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from triage.worker.scheduler import _just_missed
+
+    zone = ZoneInfo("Europe/Stockholm")
+    at = lambda h, m, s=0: datetime(2026, 3, 3, h, m, s, tzinfo=zone)  # noqa: E731
+    assert _just_missed(7, 0, "Europe/Stockholm", now=at(7, 0))
+    assert _just_missed(7, 0, "Europe/Stockholm", now=at(7, 4, 59))  # within APScheduler's misfire grace
+    assert not _just_missed(7, 0, "Europe/Stockholm", now=at(7, 5, 1))  # later: tomorrow's digest catches up
+    assert not _just_missed(7, 0, "Europe/Stockholm", now=at(6, 59))  # not yet: the cron job fires it

@@ -26,7 +26,11 @@ class _StderrLogger:
     """Writes each line to whatever sys.stderr is *now*, so a replaced stream (tests, daemons) is honoured."""
 
     def msg(self, message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
+        # One write per line: print() writes the text and the newline separately, and a line
+        # another thread (APScheduler's logging) wrote in between would end up glued to ours.
+        stream = sys.stderr
+        stream.write(message + "\n")
+        stream.flush()
 
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 

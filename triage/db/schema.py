@@ -55,6 +55,8 @@ REPLY_STATUSES: tuple[str, ...] = ("pending", "drafted", "sent", "suppressed", "
 DELIVERY_STATUSES: tuple[str, ...] = ("pending", "delivered", "failed")
 DELIVERY_CHANNELS: tuple[str, ...] = ("smtp", "imap", "file")
 USER_ROLES: tuple[str, ...] = ("reviewer", "manager")
+#: States of one cluster-wide job run (digest, purge) for one period.
+JOB_RUN_STATUSES: tuple[str, ...] = ("running", "done", "failed")
 
 
 def utcnow() -> datetime:
@@ -403,6 +405,8 @@ class MailboxState(Base):
     #: RFC 7162 mod-sequences are 63-bit, so BIGINT holds them.
     highestmodseq: Mapped[int | None] = mapped_column(BigInteger)
     last_poll_at: Mapped[datetime | None]
+    #: How long the last poll took (wall clock, reconnects included), for /metrics.
+    last_poll_seconds: Mapped[float | None] = mapped_column(Float)
     last_success_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]
@@ -410,7 +414,8 @@ class MailboxState(Base):
 
 
 class Lease(Base):
-    """A named lease (a mailbox to poll, a cluster-wide job) held by one worker until it expires."""
+    """A named lease held by one worker until it expires: `mailbox:<name>` (who polls it) and
+    `worker:<id>` (the worker is alive; the fair share of mailboxes is counted from these)."""
 
     __tablename__ = "leases"
 
@@ -419,3 +424,27 @@ class Lease(Base):
     expires_at: Mapped[datetime]
     acquired_at: Mapped[datetime | None]
     renewed_at: Mapped[datetime | None]
+
+
+class JobRun(Base):
+    """One run of a cluster-wide job (digest, purge) for one period: made once, whatever the workers.
+
+    The primary key (job, period) is the "once": the first worker whose INSERT succeeds runs the
+    job and beats `heartbeat_at` while it works; the others see the row and skip, or take the
+    run over when the heartbeat has stopped (the worker died mid-job).
+    """
+
+    __tablename__ = "job_runs"
+    __table_args__ = (CheckConstraint(_in("status", JOB_RUN_STATUSES), name="status"),)
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The period's label, e.g. "2026-03-03" for a daily job (the day in digest.timezone).
+    period: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    #: 1 for the first worker; +1 each time a run left by a dead worker is taken over.
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)

@@ -3,8 +3,8 @@
 Every function takes the caller's `Session` and never commits: the runner owns the transaction
 (STYLE habits 6 and 9: one session, one transaction per message). Functions flush, so that a
 unique key is checked where the function is called, and the ones that may race with another
-worker (`record_message`, `create_digest`, `claim_delivery`, `claim_reply`, `acquire_lease`)
-insert inside a savepoint and, when another transaction got there first, return its row with
+worker (`record_message`, `create_digest`, `claim_delivery`, `claim_reply`, `acquire_lease`,
+`ensure_leases`, `claim_job_run`) insert inside a savepoint and, when another transaction got there first, return its row with
 `created=False` instead of failing the caller's transaction.
 """
 
@@ -31,6 +31,7 @@ from triage.db.schema import (
     DigestDelivery,
     EventField,
     FindingRow,
+    JobRun,
     Lease,
     MailboxState,
     Message,
@@ -489,7 +490,8 @@ def list_results(
 # --- mailbox state -------------------------------------------------------------------------------
 
 _STATE_FIELDS = frozenset(
-    {"uidvalidity", "last_uid", "uidnext", "highestmodseq", "last_poll_at", "last_success_at", "last_error", "last_error_at"}
+    {"uidvalidity", "last_uid", "uidnext", "highestmodseq", "last_poll_at", "last_poll_seconds", "last_success_at",
+     "last_error", "last_error_at"}
 )
 
 
@@ -504,8 +506,8 @@ def mailbox_states(session: Session) -> list[MailboxState]:
 
 
 def update_mailbox_state(session: Session, mailbox: str, *, now: datetime | None = None, **changes: Any) -> MailboxState:
-    """Set some of uidvalidity, last_uid, uidnext, highestmodseq, last_poll_at, last_success_at,
-    last_error, last_error_at for a mailbox, creating its row on first use."""
+    """Set some of uidvalidity, last_uid, uidnext, highestmodseq, last_poll_at, last_poll_seconds,
+    last_success_at, last_error, last_error_at for a mailbox, creating its row on first use."""
     unknown = set(changes) - _STATE_FIELDS
     if unknown:
         raise TypeError(f"unknown mailbox state field(s): {', '.join(sorted(unknown))}")
@@ -530,12 +532,15 @@ def update_mailbox_state(session: Session, mailbox: str, *, now: datetime | None
     return state
 
 
-def record_poll(session: Session, mailbox: str, *, error: str | None = None, now: datetime | None = None) -> MailboxState:
-    """Note a poll of the mailbox: its time, and its error or its success (for /health)."""
+def record_poll(session: Session, mailbox: str, *, error: str | None = None, seconds: float | None = None,
+                now: datetime | None = None) -> MailboxState:
+    """Note a poll of the mailbox: its time, how long it took, and its error or its success (/health, /metrics)."""
     now = now or utcnow()
     if error is None:
-        return update_mailbox_state(session, mailbox, now=now, last_poll_at=now, last_success_at=now, last_error=None)
-    return update_mailbox_state(session, mailbox, now=now, last_poll_at=now, last_error=error, last_error_at=now)
+        return update_mailbox_state(session, mailbox, now=now, last_poll_at=now, last_poll_seconds=seconds,
+                                    last_success_at=now, last_error=None)
+    return update_mailbox_state(session, mailbox, now=now, last_poll_at=now, last_poll_seconds=seconds,
+                                last_error=error, last_error_at=now)
 
 
 # --- digests ----------------------------------------------------------------------------------
@@ -881,3 +886,184 @@ def lease_holder(session: Session, name: str, *, now: datetime | None = None) ->
     if lease is None or lease.owner is None or lease.expires_at <= (now or utcnow()):
         return None
     return lease.owner
+
+
+def _live(now: datetime) -> Any:
+    """A lease that counts: held by someone and not expired."""
+    return (Lease.owner.is_not(None)) & (Lease.expires_at > now)
+
+
+def ensure_leases(session: Session, names: Iterable[str], *, now: datetime | None = None) -> None:
+    """Make sure a (free) lease row exists for every name, so that it can be locked and claimed."""
+    names = list(dict.fromkeys(names))
+    if not names:
+        return
+    existing = set(session.scalars(select(Lease.name).where(Lease.name.in_(names))))
+    now = now or utcnow()
+    for name in names:
+        if name in existing:
+            continue
+        try:
+            with session.begin_nested():
+                session.add(Lease(name=name, owner=None, expires_at=now))
+                session.flush()
+        except IntegrityError:
+            pass  # another worker made it at the same moment
+
+
+def claim_free_leases(session: Session, names: Iterable[str], owner: str, ttl: timedelta, *, limit: int,
+                      now: datetime | None = None) -> list[tuple[str, str | None]]:
+    """Take up to `limit` of the named leases that are free or expired; [(name, previous owner)].
+
+    The rows are locked with `SELECT … FOR UPDATE SKIP LOCKED`: workers claiming at the same
+    moment never wait for each other and never get the same row (PostgreSQL; SQLite's write
+    lock serialises them instead). A lease `owner` holds already in the database is taken back
+    too (after a restart under the same worker id, or a renewal that failed). A previous owner
+    that is another worker is one whose lease ran out: the mailbox is taken over. The rows must
+    exist (`ensure_leases`).
+    """
+    names = list(names)
+    if limit <= 0 or not names:
+        return []
+    now = now or utcnow()
+    rows = session.execute(
+        select(Lease.name, Lease.owner)
+        .where(Lease.name.in_(names), or_(Lease.owner.is_(None), Lease.expires_at <= now, Lease.owner == owner))
+        .order_by(Lease.name)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    taken: list[tuple[str, str | None]] = []
+    for name, previous in rows:
+        done = session.execute(
+            update(Lease)
+            .where(Lease.name == name, or_(Lease.owner.is_(None), Lease.expires_at <= now, Lease.owner == owner))
+            .values(owner=owner, expires_at=now + ttl, acquired_at=now, renewed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount == 1:
+            taken.append((name, previous))
+    return taken
+
+
+def renew_leases(session: Session, names: Iterable[str], owner: str, ttl: timedelta, *,
+                 now: datetime | None = None) -> set[str]:
+    """Extend the named leases `owner` still holds to now + ttl; the names it still holds.
+
+    A lease of ours that ran out but that nobody took is still ours (nobody else polled it);
+    one another worker took over is not renewed and not returned: it is lost.
+    """
+    names = list(names)
+    if not names:
+        return set()
+    now = now or utcnow()
+    session.execute(
+        update(Lease)
+        .where(Lease.name.in_(names), Lease.owner == owner)
+        .values(expires_at=now + ttl, renewed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return set(session.scalars(select(Lease.name).where(Lease.name.in_(names), Lease.owner == owner)))
+
+
+def release_leases(session: Session, names: Iterable[str], owner: str, *, now: datetime | None = None) -> int:
+    """Give up the named leases `owner` holds (free for the next worker at once); how many."""
+    names = list(names)
+    if not names:
+        return 0
+    done = session.execute(
+        update(Lease)
+        .where(Lease.name.in_(names), Lease.owner == owner)
+        .values(owner=None, expires_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(done.rowcount or 0)
+
+
+def live_leases(session: Session, prefix: str, *, now: datetime | None = None) -> dict[str, str]:
+    """Name → owner of every lease whose name starts with `prefix` that is held and not expired."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(Lease.name, Lease.owner).where(Lease.name.startswith(prefix, autoescape=True), _live(now))
+        .order_by(Lease.name)
+    ).all()
+    return {name: owner for name, owner in rows}
+
+
+def forget_dead_leases(session: Session, prefix: str, older_than: timedelta, *, now: datetime | None = None) -> int:
+    """Delete leases named `prefix…` expired for longer than `older_than` (one row per dead worker pid)."""
+    now = now or utcnow()
+    done = session.execute(
+        delete(Lease).where(Lease.name.startswith(prefix, autoescape=True), Lease.expires_at < now - older_than)
+        .execution_options(synchronize_session=False)
+    )
+    return int(done.rowcount or 0)
+
+
+# --- cluster-wide jobs -------------------------------------------------------------------------
+
+def claim_job_run(session: Session, job: str, period: str, owner: str, *, stale_after: timedelta,
+                  now: datetime | None = None) -> str:
+    """Claim the run of `job` for `period`: "claimed" (run it now), "done" or "running" (elsewhere).
+
+    The first INSERT of (job, period) wins; a later caller finds the row. A run still "running"
+    whose heartbeat is older than `stale_after` was left by a worker that died: it is taken
+    over with one conditional UPDATE, so of several workers noticing at once exactly one gets it.
+    A run that ended ("done" or "failed") is not run again in the same period.
+    """
+    now = now or utcnow()
+    try:
+        with session.begin_nested():
+            session.add(JobRun(job=job, period=period, owner=owner, status="running", attempt=1, started_at=now,
+                               heartbeat_at=now))
+            session.flush()
+        return "claimed"
+    except IntegrityError:
+        pass
+    row = session.get(JobRun, (job, period), populate_existing=True)
+    if row is None:  # deleted in between (a purge of job rows); try again next time
+        return "running"
+    if row.status != "running":
+        return "done"
+    if row.heartbeat_at > now - stale_after:
+        return "running"
+    taken = session.execute(
+        update(JobRun)
+        .where(JobRun.job == job, JobRun.period == period, JobRun.status == "running",
+               JobRun.heartbeat_at == row.heartbeat_at, JobRun.owner == row.owner)
+        .values(owner=owner, attempt=JobRun.attempt + 1, started_at=now, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return "claimed" if taken.rowcount == 1 else "running"
+
+
+def beat_job_run(session: Session, job: str, period: str, owner: str, *, now: datetime | None = None) -> bool:
+    """Renew the heartbeat of a run `owner` is working on; False when it is no longer ours."""
+    done = session.execute(
+        update(JobRun)
+        .where(JobRun.job == job, JobRun.period == period, JobRun.owner == owner, JobRun.status == "running")
+        .values(heartbeat_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return done.rowcount == 1
+
+
+def finish_job_run(session: Session, job: str, period: str, owner: str, *, error: str | None = None,
+                   now: datetime | None = None) -> bool:
+    """Mark `owner`'s run done (or failed, with the error); False when another worker took it over."""
+    now = now or utcnow()
+    done = session.execute(
+        update(JobRun)
+        .where(JobRun.job == job, JobRun.period == period, JobRun.owner == owner, JobRun.status == "running")
+        .values(status="failed" if error else "done", finished_at=now, heartbeat_at=now, error=_cut(error))
+        .execution_options(synchronize_session=False)
+    )
+    return done.rowcount == 1
+
+
+def job_runs(session: Session, job: str | None = None) -> list[JobRun]:
+    """The recorded runs of one job (or all), oldest period first."""
+    query = select(JobRun).order_by(JobRun.job, JobRun.period)
+    if job is not None:
+        query = query.where(JobRun.job == job)
+    return list(session.scalars(query))

@@ -2,8 +2,8 @@
 
 The web app does not see the worker's process, so every figure is what the shared database
 says: messages by mailbox, status and verdict; replies by status; reviews; per mailbox the
-time of the last poll and whether it failed; and the judging stages' timings, summarised over
-the most recent results. Values that come from the database are gauges (a purge can lower them).
+time and duration of the last poll, whether it failed and which worker polls it; the live
+workers; and the judging stages' timings, summarised over the most recent results. Values that come from the database are gauges (a purge can lower them).
 """
 
 from __future__ import annotations
@@ -100,12 +100,17 @@ def render_metrics(session: Session) -> str:
         "triage_mailbox_poll_failing", "gauge", "1 when the mailbox's last poll failed, else 0.",
         [("", {"mailbox": s.mailbox}, 1 if s.last_error else 0) for s in states],
     )
-    # The poll's duration is the worker's to record; shown once mailbox_state keeps it.
-    durations = [(s.mailbox, getattr(s, "last_poll_duration_ms", None)) for s in states]
     out.family(
         "triage_mailbox_last_poll_duration_seconds", "gauge", "How long the mailbox's last poll took.",
-        [("", {"mailbox": name}, float(ms) / 1000.0) for name, ms in durations if ms is not None],
+        [("", {"mailbox": s.mailbox}, float(s.last_poll_seconds)) for s in states if s.last_poll_seconds is not None],
     )
+    leased = store.live_leases(session, "mailbox:")
+    out.family(
+        "triage_mailbox_leased", "gauge", "1 for the worker that holds the mailbox's lease (polls it) now.",
+        [("", {"mailbox": name.removeprefix("mailbox:"), "worker": owner}, 1) for name, owner in leased.items()],
+    )
+    out.family("triage_workers", "gauge", "Workers alive in the cluster (holding an unexpired worker lease).",
+               [("", {}, len(store.live_leases(session, "worker:")))])
 
     timings: dict[str, list[float]] = {}
     recent = session.scalars(

@@ -11,6 +11,11 @@ Pool processes are started with `spawn` (the worker has threads: fork is not saf
 stages once, and die with the worker (PR_SET_PDEATHSIG on Linux), so a killed worker leaves
 none behind. A pool process that dies on a message (a crash in a C extension, the OOM killer)
 costs that message an error result, not the poll.
+
+In the worker process the stages are loaded once and shared by every mailbox, whose polls and
+IDLE threads run at the same time; spaCy's vocabulary is not safe to change from two threads
+at once, so judging in the worker is serialised by one lock (`IN_PROCESS`). It costs no
+throughput: judging is pure Python under the GIL, and fetching, storing and filing overlap still.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,13 +36,20 @@ from triage.results import TriageResult
 
 log = get_logger(__name__)
 
-#: A poll with at least this many messages to judge uses the pool (below it, starting the pool
-#: and loading the stages in each process costs more than it saves).
+#: A poll with fewer messages to judge never uses the pool (below it, starting the pool and
+#: loading the stages in each process costs more than it saves).
 PARALLEL_MIN_MESSAGES = 200
+#: CPU seconds a pool process needs before its first message: a fresh interpreter importing and
+#: loading every stage, and the lazily loaded resources of its first mails (`triage bench floor`,
+#: "startup": about 0.9 s import + 1.9 s load + 0.7 s first mails on the 2-core CI machine).
+POOL_START_CPU_SECONDS = 4.0
 #: Messages handed to a pool process at a time.
 CHUNK = 8
 
 _child_pipeline: Pipeline | None = None
+_libc: object | None = None
+#: Held while the worker process judges with its shared stages (see the module docstring).
+IN_PROCESS = threading.Lock()
 
 
 def _die_with_parent() -> None:
@@ -69,7 +83,29 @@ def _child_init(settings: Settings, mailbox: MailboxConfig) -> None:
 
 def _child_judge(items: Sequence[tuple[bytes, str | None]]) -> list[TriageResult]:
     assert _child_pipeline is not None
-    return judge_all(_child_pipeline, items)
+    results = judge_all(_child_pipeline, items)
+    release_memory()
+    return results
+
+
+def release_memory() -> None:
+    """Hand the heap that judging freed back to the system (glibc's malloc_trim; elsewhere a no-op).
+
+    Judging a mail allocates and frees tens of MB (parsed parts, spaCy docs, n-gram lists); glibc
+    keeps the freed pages, so a worker's RSS creeps up by ~40 MB over a few hundred mails. Called
+    after each chunk (~1 ms, against ~200 ms of judging), it keeps the worker near its loaded size.
+    """
+    global _libc
+    if _libc is None:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None)
+            _libc = libc if hasattr(libc, "malloc_trim") else False
+        except OSError:
+            _libc = False
+    if _libc:
+        _libc.malloc_trim(0)  # type: ignore[attr-defined]
 
 
 def judge_all(pipeline: Pipeline, items: Sequence[tuple[bytes, str | None]]) -> list[TriageResult]:
@@ -113,19 +149,46 @@ class Judge:
         self.processes = max(1, processes)
         self._pool: ProcessPoolExecutor | None = None
         self.parallel = False
+        #: CPU seconds per message judged in this process (moving average), once some were.
+        self.cost_per_message: float | None = None
 
     def plan(self, count: int) -> None:
-        """Decide for this poll: `count` messages to judge."""
-        self.parallel = self.processes > 1 and count >= PARALLEL_MIN_MESSAGES
+        """Decide for this poll: `count` messages to judge.
+
+        The pool pays when the time it saves, count × cost × (1 − 1/processes), is more than a
+        pool process takes to start (its processes start side by side). Until this worker has
+        judged something itself the cost is unknown and PARALLEL_MIN_MESSAGES alone decides.
+        """
+        self.parallel = self.processes > 1 and count >= PARALLEL_MIN_MESSAGES and (
+            self.cost_per_message is None
+            or count * self.cost_per_message * (1 - 1 / self.processes) > POOL_START_CPU_SECONDS
+        )
+
+    def _measured(self, cpu_seconds: float, count: int) -> None:
+        if count:
+            cost = cpu_seconds / count
+            previous = self.cost_per_message
+            self.cost_per_message = cost if previous is None else 0.8 * previous + 0.2 * cost
 
     def one(self, raw: bytes, origin: str | None) -> TriageResult:
-        return judge_safely(self._pipeline(), raw, origin)
+        pipeline = self._pipeline()
+        with IN_PROCESS:
+            started = time.thread_time()
+            result = judge_safely(pipeline, raw, origin)
+            self._measured(time.thread_time() - started, 1)
+            return result
 
     def many(self, items: Sequence[tuple[bytes, str | None]]) -> Iterator[TriageResult]:
         """Results in the order of `items`, each as soon as it (and those before it) is ready."""
         if not self.parallel or len(items) < 2:
+            pipeline = self._pipeline()
             for index in range(0, len(items), CHUNK):
-                yield from judge_all(self._pipeline(), items[index:index + CHUNK])
+                with IN_PROCESS:  # not held across the yield: the caller stores while others judge
+                    started = time.thread_time()
+                    results = judge_all(pipeline, items[index:index + CHUNK])
+                    self._measured(time.thread_time() - started, len(results))
+                release_memory()
+                yield from results
             return
         pool = self._ensure_pool()
         chunks = [list(items[i:i + CHUNK]) for i in range(0, len(items), CHUNK)]

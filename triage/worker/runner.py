@@ -287,6 +287,17 @@ class MailboxRunner:
             if self._source is not None:
                 self._source.close()
 
+    def quiesce(self) -> None:
+        """Stop after the current message, end IDLE, close the connection; returns once no poll runs.
+
+        For a mailbox this worker hands to another (`triage.worker.cluster`): when this returns,
+        nothing of this runner touches the mailbox or the store any more. `stop.clear()` resumes.
+        """
+        self.stop.set()
+        self.wake.set()
+        with self._lock:
+            self.close()
+
     def poll(self) -> PollReport:
         """One poll, reconnecting with backoff on connection trouble; never raises for a message."""
         report = PollReport(mailbox=self.name, kind=self.mailbox.kind, dry_run=self.dry_run)
@@ -469,7 +480,7 @@ class MailboxRunner:
             return
         try:
             with self.sessions() as session, session.begin():
-                store.record_poll(session, self.name, error=report.error)
+                store.record_poll(session, self.name, error=report.error, seconds=round(report.duration_seconds, 4))
         except SQLAlchemyError as exc:
             log.warning("could not record the poll", mailbox=self.name, error=_first_line(exc))
 
