@@ -87,7 +87,8 @@ def function_mailbox(ctx: CheckContext) -> list[Finding]:
 @register_check("unannounced_visit")
 def unannounced_visit(ctx: CheckContext) -> list[Finding]:
     """A visit or meeting the company announces without having agreed it with the unit."""
-    hits = ctx.find("contact:unannounced", block=["contact:agreed"],
+    # "travel is not covered and must be arranged by the hospital" is about who books the trip, not the meeting
+    hits = ctx.find("contact:unannounced", block=["contact:agreed", "travel:trip", "travel:stay"],
                     patterns=["not_agreed", "anyway"])
     drop_ins = ctx.find("contact:unannounced", block=["contact:agreed"], patterns=["drop_in"])
     if drop_ins and not hits:
@@ -111,6 +112,6 @@ def company_picks_recipients(ctx: CheckContext) -> list[Finding]:
         h for h in ctx.find("contact:company_picks", require=["contact:person"], patterns=["picked"], negatable=True)
         if _US.search(h.unit.text) or _AGENT.search(h.unit.text)
     ]
-    hits += ctx.find("contact:company_picks", patterns=["decided", "company_agent", "company_selects", "top_prescribers", "only_them"],
+    hits += ctx.find("contact:company_picks", patterns=["decided", "company_agent", "company_selects", "top_prescribers", "only_them", "reserved"],
                      negatable=True)
     return ctx.patterns_or_scorer(hits)

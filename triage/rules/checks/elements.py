@@ -202,6 +202,11 @@ def _stated_organizer(ctx: CheckContext) -> bool:
     # a company's own visit ("jeg stikker innom", "I'll drop by") names its organizer with the company
     if any(ctx.has("elements:own_visit", u.text) for u in pool) and any(ctx.has("elements:company", u.text) for u in pool):
         return True
+    # "Vi inviterer til ..." / "jeg kommer og viser": the writer's company arranges, and the writer's
+    # signature names that company (a company named in the body may be only the payer)
+    if any(ctx.has(["elements:own_visit", "elements:we_arrange"], u.text) for u in pool if u.source != "forwarded") and any(
+            ctx.has("elements:company", u.text) for u in ctx.units(signature=True) if u.source == "signature"):
+        return True
     for ev in spans if ctx.event.organizer else []:
         if ev.source == "signature" or ev.start is None:
             continue
@@ -218,9 +223,25 @@ def _stated_payer(ctx: CheckContext) -> bool:
     return _stated(ctx, "payer", None, ["elements:payer"])
 
 
+#: The headings of a budget table, and a figure alone in its cell ("40 000").
+_BUDGET_HEAD = re.compile(r"^\s*(?:intäkter|kostnader|utgifter|income|revenue|costs|expenses|inntekter|kostnader|utgifter|summa|total)\b",
+                          re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"^\s*\d{1,3}(?:[ \u00a0.,]\d{3})+\s*(?:kr|sek|nok|eur|€)?\s*$", re.IGNORECASE)
+
+
 def _stated_budget(ctx: CheckContext) -> bool:
-    """A budget with figures: in its sentence, under a "Budget" heading, or attached by name."""
+    """A budget with figures: in its sentence, under a "Budget" heading (its table may give bare
+    numbers under "Intäkter"/"Kostnader"), or attached by name.
+
+    An offer that pays staff's own places at a congress someone else runs, and asks or offers nothing
+    for the arrangement itself, does not turn on the arranger's budget: it is judged by the travel,
+    lodging and fee rules instead.
+    """
     units = ctx.units()
+    if (ctx.chapter in ctx.param("attendance_chapters", ["3.4"])
+            and any(ctx.has("elements:attendance_offer", u.text) and ctx.has("common:pay", u.text) for u in units)
+            and not any(ctx.has("elements:event_funding", u.text) for u in units)):
+        return True
     for index, unit in enumerate(units):
         if not ctx.has("elements:budget", unit.text) or ctx.has("elements:no_budget", unit.text):
             continue
@@ -229,6 +250,9 @@ def _stated_budget(ctx: CheckContext) -> bool:
         window = [unit] + [u for u in units[index + 1: index + 6] if u.section is unit.section]
         if any(find_amounts(u.text, ctx.currency) for u in window):
             return True
+        table = [u for u in units[index + 1: index + 16] if u.section is unit.section]
+        if any(_BUDGET_HEAD.search(u.text) for u in table) and sum(bool(_BARE_NUMBER.match(u.text)) for u in table) >= 2:
+            return True  # a budget table: headings, then bare figures in their own cells
     if ctx.chapter in ctx.param("contribution_chapters", ["7"]):
         # a joint project's budget may be the split of money and time between the parties
         shares = [u for u in units if ctx.has("elements:contribution", u.text) and find_amounts(u.text, ctx.currency)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from triage.results import Finding
 from triage.rules.checks import PATTERN_CONFIDENCE, CheckContext, Hit, register_check
-from triage.rules.text import Unit, find_amounts
+from triage.rules.text import Unit, find_amounts, negated
 
 # --- travel and lodging ----------------------------------------------------------------------------
 
@@ -101,42 +101,149 @@ def _amount_hits(ctx: CheckContext) -> list[Hit]:
     return hits
 
 
+_CLAUSE = re.compile(r"[;.!?\n]+|\s[–—-]\s|,\s*(?=(?:men|but|while|medan|mens|whereas)\b)", re.IGNORECASE)
+
+
+def _clauses(text: str) -> list[str]:
+    """The clauses of a sentence (cut at ; . ! ? a dash, and ", but")."""
+    return [c for c in _CLAUSE.split(text) if c.strip()]
+
+
+def _self_paid_clause(ctx: CheckContext, topic: list[str], text: str) -> bool:
+    """Whether a clause of the text is about `topic` and says the participants (or their unit) pay it."""
+    return any(ctx.has(topic, c) and ctx.has(["common:not_paid", "hospitality:self_paid"], c) for c in _clauses(text))
+
+
+def drop_self_paid(ctx: CheckContext, hits: list[Hit], topic: list[str], window: int = 1) -> tuple[list[Hit], bool]:
+    """The hits whose meal or leisure the company offers, without those the participants pay themselves.
+
+    A hit is the participants' own when its sentence, or one next to it in the same section, has a
+    clause about the same thing (`topic`) that says they pay it ("Middagen betalar var och en",
+    "dinner is at your own expense", "avgift tillkommer") — unless the hit's own sentence says the
+    company hosts or pays it. `window` is how many sentences either side count as next to it.
+    Returns the kept hits and whether any were dropped.
+    """
+    units = ctx.units()
+    kept: list[Hit] = []
+    for hit in hits:
+        own = _clause_at(hit.unit.text, hit.start)
+        if _self_paid_clause(ctx, topic, own):
+            continue
+        if ctx.has("hospitality:company_hosts", own):
+            kept.append(hit)  # "… but we invite all participants to a gala dinner"
+            continue
+        near = [u for u in units if abs(u.index - hit.unit.index) <= window and u.section is hit.unit.section]
+        if any(_self_paid_clause(ctx, topic, u.text) for u in near):
+            continue
+        kept.append(hit)
+    return kept, len(kept) < len(hits)
+
+
+def _clause_at(text: str, position: int) -> str:
+    """The clause of the text that holds the character at `position`."""
+    start = 0
+    for match in _CLAUSE.finditer(text):
+        if match.start() > position:
+            return text[start:match.start()]
+        start = match.end()
+    return text[start:]
+
+
 @register_check("lavish_meal")
 def lavish_meal(ctx: CheckContext) -> list[Finding]:
     """A meal beyond moderate: several courses, wine packages, gala dinners, a price above the limit.
 
     A drink with an otherwise simple meal is the exception (modest meal); a tasting menu or a wine
-    package is never excused by the word "enkel".
+    package is never excused by the word "enkel". A meal the participants pay themselves (a congress
+    dinner on their own account, "avgift tillkommer") is not the company's offer.
     """
     hits = ctx.find("hospitality:lavish_meal", block=["hospitality:no_alcohol"], negatable=True, apply_exceptions=False)
     if not hits:
         hits = ctx.find("hospitality:mild_drink", require=["hospitality:meal"], block=["hospitality:no_alcohol"],
                         negatable=True, context=1)
     hits += _amount_hits(ctx)
-    return ctx.patterns_or_scorer(hits)
+    topic = ["hospitality:meal", "hospitality:lavish_meal"]
+    hits, dropped = drop_self_paid(ctx, hits, topic)
+    if hits:
+        return ctx.findings_from(hits)
+    if dropped:
+        return []
+    return ctx.findings_from(scored_with_cue(ctx, "hospitality:meal_cue", topic))
+
+
+def scored_with_cue(ctx: CheckContext, cue: str, topic: list[str], units: list[Unit] | None = None) -> list[Hit]:
+    """The trained scorer's sentences that also say something of the concept (`cue`), and whose
+    meal or leisure the participants do not pay themselves: the scorer weighs the words a lavish
+    meal or a leisure offer is written in, but a bare "19.00 Middag" is evidence of neither."""
+    hits = [h for h in ctx.scored(units=units) if ctx.has(cue, h.unit.text)]
+    return drop_self_paid(ctx, hits, topic)[0]
 
 
 # --- leisure ---------------------------------------------------------------------------------------
 
 
+_CONNECTOR = re.compile(
+    r"^\W*(?:[\w'’]+\W+){0,2}?(?:vid|av|hos|bland|inom|i|in|of|among|for|för|who|som|during|under|with|med|från|from|blant|etter|after)"
+    r"\W+(?:[\w'’]+\W+)?$",
+    re.IGNORECASE,
+)
+
+
+_LISTED = re.compile(r"^\W*(?:och|and|og|eller|or|samt|,)?\W*$", re.IGNORECASE)
+
+
+def clinical_topic(ctx: CheckContext, text: str, start: int, end: int) -> bool:
+    """Whether the leisure word at text[start:end] is the clinical topic of a talk, not an offer.
+
+    "tennis elbow", "dance therapy", "bastubad och hjärtrisk", "spa treatment of patients": a clinical
+    word within the next five words; "cardiac massage": one right before it; "idrottsskador vid skidåkning", "seniors who play golf": a
+    clinical word just before, joined to the leisure word by a preposition or "who/som".
+    """
+    if text[start:end] == "SpA":
+        return True  # spondyloarthritis ("axial SpA"), not a spa
+    after = " ".join(re.findall(r"[\w'’-]+", text[end:end + 90])[:5])
+    if ctx.has("hospitality:clinical_topic", after):
+        return True
+    before = text[max(0, start - 80):start]
+    for match in ctx.lexicons.finditer("hospitality:clinical_topic", before):
+        between = before[match.end:]
+        if _CONNECTOR.match(between) or not between.strip(" -"):  # "cardiac massage": the word right before
+            return True
+    return False
+
+
 @register_check("leisure_programme")
 def leisure_programme(ctx: CheckContext) -> list[Finding]:
-    """Spa, golf, skiing, shows, parties, sightseeing or other leisure in the offer."""
-    hits = ctx.find("hospitality:leisure", block=["hospitality:no_leisure"], negatable=True)
-    # leisure the participants or the unit pay for themselves ("Bowlingen betalar vi ur personalkassan",
-    # "spa on your own account") is not offered by the company
-    self_paid = [u for u in ctx.units() if ctx.has(["common:not_paid", "hospitality:self_paid"], u.text)
-                 and ctx.has("hospitality:leisure", u.text)]
-    if self_paid:
-        def paid_by_them(hit: Hit) -> bool:
-            """The hit's own sentence, or one next to it about the same leisure, says they pay."""
-            ids = ctx.lexicons.matched_ids("hospitality:leisure", hit.unit.text)
-            return any(abs(u.index - hit.unit.index) <= 2 and ids & ctx.lexicons.matched_ids("hospitality:leisure", u.text)
-                       for u in self_paid)
-        hits = [h for h in hits if not paid_by_them(h)]
-        if not hits:
-            return []
-    return ctx.patterns_or_scorer(hits)
+    """Spa, golf, skiing, shows, parties, sightseeing or other leisure in the offer.
+
+    Not leisure: the word as the clinical topic of a talk ("tennis elbow", "music and dance therapy",
+    "injuries in skiing"), or leisure the participants or the unit pay for themselves ("Bowlingen
+    betalar vi ur personalkassan", "social programme at your own expense").
+    """
+    hits: list[Hit] = []
+    topical: list[Unit] = []
+    for hit in ctx.find("hospitality:leisure", block=["hospitality:no_leisure"], negatable=True):
+        text = hit.unit.text
+        offered = []
+        topical_end = None  # "seniors who play golf and tennis": a list goes on with the same topic
+        for m in ctx.lexicons.finditer("hospitality:leisure", text):
+            listed = topical_end is not None and _LISTED.match(text[topical_end:m.start])
+            if listed or clinical_topic(ctx, text, m.start, m.end):
+                topical_end = m.end
+            elif not negated(text, m.start):
+                offered.append(m)
+        if not offered:
+            topical.append(hit.unit)
+            continue
+        hits.append(Hit(hit.unit, offered[0].start, offered[0].end, hit.confidence, offered[0].ref))
+    hits, dropped = drop_self_paid(ctx, hits, ["hospitality:leisure"], window=2)
+    if hits:
+        return ctx.findings_from(hits)
+    if dropped:
+        return []
+    # the scorer reads the other sentences: one whose leisure word is a talk's topic is not evidence
+    pool = [u for u in ctx.units() if u not in topical]
+    return ctx.findings_from(scored_with_cue(ctx, "hospitality:leisure_cue", ["hospitality:leisure", "hospitality:leisure_cue"], pool))
 
 
 @register_check("companion")
@@ -149,6 +256,9 @@ def companion(ctx: CheckContext) -> list[Finding]:
 @register_check("gift")
 def gift(ctx: CheckContext) -> list[Finding]:
     """Gifts, gift cards, prizes or valuables handed to staff."""
+    if ctx.chapter in ctx.param("survey_chapters", []):
+        # a token thanks for answering a survey is the market-research rule's to weigh; a prize draw is a gift
+        return ctx.findings_from(ctx.find("hospitality:gift", block=["hospitality:no_gift"], negatable=True, patterns=["prize"]))
     hits = ctx.find("hospitality:gift", block=["hospitality:no_gift"], negatable=True,
                     patterns=["voucher", "prize"])
     for group in ("takeaway", "value"):
@@ -181,8 +291,20 @@ def luxury_venue(ctx: CheckContext) -> list[Finding]:
         return []
     if ctx.chapter in ctx.param("sponsor_chapters", []) and not _company_pays_venue(ctx):
         return []
-    hits = ctx.find("venues:luxury", negatable=True)
+    hits = [h for h in ctx.find("venues:luxury", negatable=True) if not _dinner_place_only(ctx, h)]
     return ctx.patterns_or_scorer(hits)
+
+
+def _dinner_place_only(ctx: CheckContext, hit: Hit) -> bool:
+    """A gourmet restaurant or wine bar named only as where the meal is, while the meeting is held
+    elsewhere (the event's location says so): that is for the meal rule to judge, not the venue rule."""
+    if not hit.ref.endswith(".gourmet") or not ctx.has(["hospitality:meal", "hospitality:lavish_meal"], hit.unit.text):
+        return False
+    location = (ctx.event.location or "").strip()
+    if not location:
+        return False
+    name = hit.unit.text[hit.start:hit.end]
+    return location not in hit.unit.text and name.lower() not in location.lower()
 
 
 @register_check("distant_venue")
@@ -256,7 +378,26 @@ def _kind(ctx: CheckContext, text: str) -> str:
         return "professional"
     if hospitality:
         return "hospitality"
+    if _TITLED_TOPIC.search(text) and len(text.split()) >= 4:
+        return "professional"  # "HER2-low: what has changed in pathology and treatment?" is a talk's title
     return "neutral"
+
+
+#: Items that frame a programme rather than fill it.
+_FRAME_ITEM = re.compile(r"^\W*(?:välkomm\w*|welcome|velkommen|registrering\w*|registration|kaffe\w*|coffee|fika|paus\w*|break|"
+                         r"frågor|questions|spørsmål|avslutning\w*|closing|close|slut|end|transfer\w*|buss\w*|bus|avgång|departure|"
+                         r"ankomst|arrival|arrive|incheckning|check-?in|utcheckning|check-?out|frukost|breakfast|lunch\w*|lunsj|hemresa|"
+                         r"travel|resa|flyg\w*|flight|summering|oppsummering|sammanfattning|summary|wrap-?up|mingel|mingle)\b", re.IGNORECASE)
+
+#: Practical items anywhere in the line: getting there, checking in, going home.
+_LOGISTICS_ITEM = re.compile(r"\b(?:buss\w*|bus|transfer\w*|flyg\w*|flight\w*|fly\b|tåg\w*|train|taxi|avgång|avresa|departure|ankomst|arrival|"
+                             r"incheckning|check-?in|utcheckning|check-?out|hemresa|hemfärd|return\s+journey|hytt\w*|cabin|rom\b|"
+                             r"rooms?|registrering|registration|frukost|breakfast)\b", re.IGNORECASE)
+
+#: A programme item written as a titled topic ("Topic: subtitle", "a question?"), not a frame item.
+_TITLED_TOPIC = re.compile(r"^(?!\W*(?:välkomm\w*|welcome|velkommen|registrering\w*|registration|kaffe\w*|coffee|fika|paus\w*|break|"
+                           r"frågor|questions|spørsmål|avslutning\w*|closing|transfer\w*|buss\w*|bus|avgång|departure|ankomst|arrival|"
+                           r"incheckning|check-?in|frukost|breakfast|lunch\w*|lunsj)\b)\S[^:?]{1,60}(?::\s+\w|\?\s*$)", re.IGNORECASE)
 
 
 def programme_slots(ctx: CheckContext) -> list[_Slot]:
@@ -293,12 +434,21 @@ def hospitality_share(ctx: CheckContext) -> list[Finding]:
     """The meal or leisure part outweighs the professional programme (by the programme's own times).
 
     A modest meal with the programme (lunch, coffee) counts as neither side: that is the exception.
+    An ordinary meal after the programme ("19.00–21.00 Middag") counts as one hour at most; a meal
+    before the programme, or one with drinks or courses, counts in full.
     """
     slots = programme_slots(ctx)
     ratio = float(ctx.param("ratio", 1.0))
     minimum = int(ctx.param("min_hospitality_minutes", 90))
     professional = hospitality = 0
     first_professional: _Slot | None = None
+    # in a programme with talks, an item that is neither hospitality nor its frame (welcome, coffee,
+    # transfer, close) is a talk too: "14:30 Patient selection for partial versus total knee replacement"
+    talks = any(s.kind == "professional" for s in slots)
+    for slot in slots:
+        if (talks and slot.kind == "neutral" and not _FRAME_ITEM.match(slot.text) and not _LOGISTICS_ITEM.search(slot.text)
+                and len(slot.text) >= 12):
+            slot.kind = "professional"
     for index, slot in enumerate(slots):
         if slot.kind == "neutral" or ctx.excepted(slot.unit):
             continue
@@ -306,6 +456,10 @@ def hospitality_share(ctx: CheckContext) -> list[Finding]:
         if slot.start is None or (following is not None and following < slot.start):
             following = None
         minutes = slot.minutes(following)
+        if slot.kind == "hospitality" and first_professional is not None and not slot.leisure and not ctx.has(
+                ["hospitality:lavish_meal", "hospitality:mild_drink"], slot.text):
+            # an ordinary meal after the programme counts for the length of a meal, however long it is booked
+            minutes = min(minutes, int(ctx.param("meal_after_minutes", 60)))
         if slot.kind == "professional":
             professional += minutes
             first_professional = first_professional or slot
@@ -317,5 +471,7 @@ def hospitality_share(ctx: CheckContext) -> list[Finding]:
     if not hits:
         for hit in ctx.find("hospitality:brief_programme", negatable=True):
             hits.append(hit)
+    if not hits and first_professional is not None and hospitality:
+        return []  # the programme's own times weigh both parts, and the professional part holds
     return ctx.patterns_or_scorer(hits)
 
