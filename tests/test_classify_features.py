@@ -117,3 +117,12 @@ def test_a_huge_mail_is_read_only_up_to_the_cap():
     f = features("Nyheter om lunch och kurs. " * 20_000)
     assert len(f.body) == MAX_PART_CHARS
     assert "has_meal" in f.signals
+
+
+def test_every_cue_is_written_in_lowercase():
+    """mail_features matches the cues on lowercased text without IGNORECASE, where an uppercase letter
+    in a cue would never match (the check also refuses uppercase escapes such as \\W: harmless, but
+    simplest kept out)."""
+    from triage.classify.features import CUES
+
+    assert [name for name, pattern in CUES.items() if pattern.pattern != pattern.pattern.lower()] == []

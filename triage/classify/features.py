@@ -81,6 +81,12 @@ def _cue(*patterns: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])(?:" + "|".join(patterns) + r")", re.IGNORECASE)
 
 
+def _lowercase_cue(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The same cue for text lowercased beforehand: without IGNORECASE, about twice as fast.
+    (Every cue is written in lowercase; the corpus gives the same signals either way.)"""
+    return re.compile(pattern.pattern)
+
+
 #: Concepts that decide a chapter, each spelt in Swedish, Norwegian and English, so that a word seen
 #: in one language in training helps in the others. Written from the rules' notions and the kinds of
 #: mail SPEC §3 lists, refined on train/dev errors (never on test).
@@ -192,6 +198,9 @@ CUES: dict[str, re.Pattern[str]] = {
                           r"arvode\w*", r"honorar\w*", r"fee\b", r"per timme", r"per time", r"per hour"),
 }
 
+#: CUES for the lowercased text, which is what mail_features scans.
+_LOWER_CUES: dict[str, re.Pattern[str]] = {name: _lowercase_cue(pattern) for name, pattern in CUES.items()}
+
 #: Words that name a healthcare organisation or a company, for telling who arranges and who pays.
 _CARE_ORG = re.compile(
     r"(?<!\w)(region\w*|landsting\w*|\w*sjukhus\w*|\w*sykehus\w*|\w*sjukhuset|helse\s?\w+|\w*klinik\w*|"
@@ -246,6 +255,11 @@ def _who(text: str) -> list[str]:
         left, right = _sentence_of(text, match.start(), match.end())
         found.add("payer=" + _kind_of(text[left:right]))
     return sorted(found)
+
+
+#: Signal tokens that come from reading the text (concept cues, who arranges, who pays); the
+#: classifier weighs them in a block of their own, apart from the sender, header and shape signals.
+TEXT_SIGNAL_PREFIXES = ("cue=", "subject_cue=", "host=", "payer=")
 
 
 @dataclass(frozen=True)
@@ -386,13 +400,14 @@ def mail_features(message: ParsedMessage) -> MailFeatures:
     signals.extend(_recipient_signals(message))
     if _FIRST_NAME_SUBJECT.match(message.subject):
         signals.append("subject_addresses_person")
-    for name, pattern in CUES.items():
-        hits = len(pattern.findall(readable))
+    lowered, subject = readable.lower(), message.subject.lower()
+    for name, pattern in _LOWER_CUES.items():
+        hits = len(pattern.findall(lowered))
         if hits:
             signals.append(f"cue={name}")
             if hits >= 3:
                 signals.append(f"cue={name}:many")
-        if pattern.search(message.subject):
+        if pattern.search(subject):
             signals.append(f"subject_cue={name}")
     signals.extend(_who(readable))
     if _named_thing(message.subject, readable):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from triage.classify.classifier import MODEL_FILE, MODEL_NAME, ChapterClassifier
+from triage.classify.classifier import COMPILED_FILE, MODEL_FILE, MODEL_NAME, ChapterClassifier
 from triage.config import Settings
 from triage.pipeline.stages import Classifier
 
-#: Loaded models by (directory, file mtime): a worker with many mailboxes reads the file once.
-_LOADED: dict[tuple[str, int], ChapterClassifier] = {}
+#: Loaded models by (directory, files' mtimes): a worker with many mailboxes reads the files once.
+_LOADED: dict[tuple[str, int, int], ChapterClassifier] = {}
 _LOCK = threading.Lock()
 
 
@@ -23,8 +23,9 @@ def load_classifier(settings: Settings) -> Classifier:
     """The trained chapter classifier; ChapterModelMissingError tells the user to run `triage train`."""
     directory = model_dir(settings.models_dir).resolve()
     threshold = settings.classifier.review_threshold
-    model_file = directory / MODEL_FILE
-    key = (str(directory), model_file.stat().st_mtime_ns if model_file.is_file() else 0)
+    fitted, compiled = directory / MODEL_FILE, directory / COMPILED_FILE
+    key = (str(directory), fitted.stat().st_mtime_ns if fitted.is_file() else 0,
+           compiled.stat().st_mtime_ns if compiled.is_file() else 0)
     with _LOCK:
         loaded = _LOADED.get(key)
         if loaded is None:

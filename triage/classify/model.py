@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from triage.classify.features import MailFeatures
+from triage.classify.features import TEXT_SIGNAL_PREFIXES, MailFeatures
 
 #: How many folds the calibration's out-of-fold predictions come from.
 CALIBRATION_FOLDS = 5
@@ -39,10 +39,6 @@ class TextOf(BaseEstimator, TransformerMixin):
 
     def transform(self, X: Sequence[MailFeatures]) -> list[str]:
         return [getattr(x, self.field) for x in X]
-
-
-#: Signal tokens that come from reading the text (concept cues, who arranges, who pays).
-TEXT_SIGNAL_PREFIXES = ("cue=", "subject_cue=", "host=", "payer=")
 
 
 class SignalsOf(BaseEstimator, TransformerMixin):
