@@ -276,3 +276,69 @@ def test_scores_are_probabilities_per_label_within_a_section() -> None:
     doc = rule_doc("Venue: Aulan, Danderyd Hospital\nAudience: nurses", lang="en")
     _, probs = scorer.predict([doc])
     assert numpy.all(probs >= 0) and numpy.all(probs.sum(axis=0) <= 1.0 + 1e-6)
+
+
+# --- content candidates (agenda and topic text) ------------------------------------------
+
+def test_content_candidates_after_a_colon_a_dash_a_theme_and_a_visit_verb() -> None:
+    texts = candidate_texts(rule_doc(
+        "We will cover: Levey-Jennings review in the H5 software and the new control material lot.\n"
+        "Kardiora AS arrangerer en fagkveld om lungeemboli – risikostratifisering og poliklinisk behandling.\n"
+        "Kurset passer for dere – tema er nye antiepileptika, epilepsikirurgi og epilepsi hos eldre.\n"
+        "Vi kan komma ut till respektive vårdcentral och gå igenom kontrollen.", lang="sv"))
+    assert "after:colon" in texts["Levey-Jennings review in the H5 software and the new control material lot"]
+    assert "after:dash" in texts["risikostratifisering og poliklinisk behandling"]
+    assert "clause:theme" in texts["nye antiepileptika, epilepsikirurgi og epilepsi hos eldre"]
+    assert "clause:verb" in texts["gå igenom kontrollen"]
+
+
+def test_content_candidates_from_bullets_and_table_cells() -> None:
+    texts = candidate_texts(rule_doc(
+        "Det skulle innebära:\n\n• Studiebesök från andra regioner, ca två gånger per termin, med en kort rundvandring\n"
+        "Sjekkliste for helsepersonell     TB-screening med IGRA før oppstart\n"))
+    assert "item:bullet" in texts["Studiebesök från andra regioner, ca två gånger per termin, med en kort rundvandring"]
+    assert "item" in texts["TB-screening med IGRA før oppstart"]
+
+
+def test_no_content_candidate_after_a_colon_with_too_little_after_it() -> None:
+    texts = candidate_texts(rule_doc("Observera: ring oss."))
+    assert not any(k.startswith("after:") for kinds in texts.values() for k in kinds)
+
+
+# --- the scorer's features: hashed once per word and kind, the same as the string features --
+
+def test_span_keys_are_the_hashes_of_the_string_features_in_order() -> None:
+    from triage.nlp.components.fields import MESSAGE_FLAGS, SENDER_DOMAIN, _DocContext, _hash, span_features, span_keys
+
+    doc = rule_doc("Kardiora AS bjuder in läkare och sjuksköterskor på Kardiologen, Sahlgrenska, tisdag 3 mars kl. 12.00.\n"
+                   "Plats: Aula Medica\nProgram: nya riktlinjer för hjärtsvikt, fall och frågor")
+    doc.user_data[MESSAGE_FLAGS] = ["invite1p", "not_newsletter"]
+    doc.user_data[SENDER_DOMAIN] = "kardiora.se"
+    ctx = _DocContext(doc)
+    candidates = doc_candidates(doc)
+    assert len(candidates) > 10
+    for (start, end), kinds in candidates.items():
+        assert span_keys(ctx, start, end, frozenset(kinds)) == [_hash(f) for f in span_features(ctx, start, end, kinds)]
+
+
+def test_a_whole_timed_programme_line_is_a_content_candidate() -> None:
+    line = "12.00 light lunch; 12.30 liquid vs tissue biopsy; 13.30 NGS panels in routine diagnostics; 14.30 coffee."
+    texts = candidate_texts(rule_doc(f"Programme\n{line}\n", lang="en"))
+    assert "line:items" in texts[line]
+    assert "item:timed" in texts["liquid vs tissue biopsy"]
+
+
+@pytest.mark.parametrize("text", ["LEVERANSAVISERING\nLeveransdag: tisdag 18 augusti 2026",
+                                  "Jeg er på ferie til og med mandag 10. august og leser ikke e-post.",
+                                  "Vi har ledig 100 % fast stilling for intensivsykepleier fra 1. september 2026.",
+                                  "Expected delivery: Thursday 5 March 2026 (DHL Freight)"])
+def test_notice_flag_hits_deliveries_leave_and_job_ads(text: str) -> None:
+    from triage.nlp.components.fields import message_flags
+
+    assert "notice" in message_flags([text])
+
+
+def test_notice_flag_misses_an_ordinary_invitation() -> None:
+    from triage.nlp.components.fields import message_flags
+
+    assert "not_notice" in message_flags(["Vi bjuder in till lunchföreläsning tisdag 3 mars kl. 12.00 på avdelning 4."])

@@ -140,3 +140,15 @@ def test_every_item_match_contains_one_of_its_stems() -> None:
                 checked += 1
                 assert any(stem in match.group(0).lower() for stem in item["stems"]), (item["id"], match.group(0))
     assert checked > 100
+
+
+def test_stem_prefilter_finds_the_clauses_the_stem_regex_finds() -> None:
+    """The str.find prefilter of find_costs keeps exactly the clauses the case-insensitive stem regex keeps."""
+    from triage.nlp.costs import _has_stem, _stem_hits, _stem_regex, clauses
+
+    text = ("Vi bjuder på LUNCH och kaffe. Resan betalar ni själva; hotellet står vi för.\n"
+            "Deltakeravgift dekkes – men ikke reise. Meeting room hire is covered, but not your travel.")
+    hits = _stem_hits(text)
+    assert hits is not None
+    for start, end in clauses(text):
+        assert _has_stem(hits, start, end) == (_stem_regex().search(text, start, end) is not None)

@@ -202,3 +202,71 @@ def test_version_numbers_pages_and_two_digit_tails_are_not_read_wrongly(text: st
     found = find_mentions(text, FRIDAY, "sv")
     assert all(m.first is None or m.first.year == 2026 for m in found)
     assert not [m for m in found if m.kind == "time"]
+
+
+# --- form families added with the date pass: ranges of days and periods, clock ranges with
+# "mellom/between", numeric dates with a weekday, a weekday in a numbered week ----------------------
+
+@pytest.mark.parametrize(
+    ("language", "text", "first", "last"),
+    [
+        ("nb", "onsdag 23. og torsdag 24. september 2026", date(2026, 9, 23), date(2026, 9, 24)),
+        ("nb", "tirsdag 20. og torsdag 22. oktober 2026", date(2026, 10, 20), date(2026, 10, 22)),
+        ("sv", "Projekttid: 1 september 2026 – 31 augusti 2027", date(2026, 9, 1), date(2027, 8, 31)),
+        ("en", "from 1 January to 31 December 2027", date(2027, 1, 1), date(2027, 12, 31)),
+    ],
+)
+def test_two_days_or_a_period_are_one_range_that_starts_on_the_first(language: str, text: str, first: date, last: date) -> None:
+    mention = only(text, language=language)
+    assert (mention.first, mention.last) == (first, last)
+
+
+def test_a_range_with_a_time_on_each_day_starts_with_the_first_days_time() -> None:
+    mention = only("torsdag 15. oktober kl. 10.00 – fredag 16. oktober 2026 kl. 14.00", language="nb")
+    assert (mention.first, mention.last, mention.start_time, mention.end_time) == (
+        date(2026, 10, 15), date(2026, 10, 16), time(10), time(14))
+    assert not [m for m in find_mentions("torsdag 15. oktober kl. 10.00 – fredag 16. oktober 2026 kl. 14.00", FRIDAY)
+                if m.kind == "time"]
+
+
+def test_days_offered_as_options_are_not_a_range() -> None:
+    mention = only("Monday 15 and Thursday 18 June at 13:00", anchor=date(2026, 6, 1), language="en")
+    assert (mention.first, mention.start_time) == (date(2026, 6, 18), time(13))
+
+
+def test_a_numbered_programme_day_is_no_range() -> None:
+    mention = only("Program dag 1 – torsdag 15 oktober", anchor=date(2026, 8, 26))
+    assert mention.first == date(2026, 10, 15)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "day", "start", "end"),
+    [
+        ("nb", "neste tirsdag mellom 13 og 14", date(2026, 2, 24), time(13), time(14)),
+        ("en", "next Thursday 12-13", date(2026, 2, 26), time(12), time(13)),
+    ],
+)
+def test_a_relative_day_takes_the_clock_range_after_it(language: str, text: str, day: date, start: time, end: time) -> None:
+    mention = only(text, language=language, kind="relative")
+    assert (mention.first, mention.start_time, mention.end_time) == (day, start, end)
+
+
+def test_between_two_numbers_that_are_no_clock_times_is_no_time() -> None:
+    assert [m for m in find_mentions("mellan 2 och 3 deltagare per enhet", FRIDAY) if m.kind == "time"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "start"),
+    [
+        ("ons 22.4 kl 15-16", date(2026, 4, 22), time(15)),
+        ("Onsdag 21.10. kl. 18.00–20.30", date(2026, 10, 21), time(18)),
+        ("onsdag v. 12, kl. 8.30–9.30", date(2026, 3, 18), time(8, 30)),
+    ],
+)
+def test_numeric_day_or_week_with_a_weekday_is_a_date(text: str, day: date, start: time) -> None:
+    mention = only(text)
+    assert (mention.first, mention.start_time) == (day, start)
+
+
+def test_a_week_without_a_weekday_stays_a_week() -> None:
+    assert only("beräknad leverans v. 36", kind="week").first == date(2026, 8, 31)

@@ -117,3 +117,66 @@ def test_every_sample_extracts_without_error_and_every_value_has_evidence(extrac
 def test_a_missing_model_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelMissingError, match="triage train"):
         load_from(tmp_path / "extract")
+
+
+def _invitation(body: str, subject: str = "Inbjudan", date_header: str = "Mon, 31 Aug 2026 16:05:12 +0200") -> ParsedMessage:
+    raw = (f"From: Jonas Kvist <jonas.kvist@neurafix.se>\nTo: neuro@regionostergotland.se\nSubject: {subject}\n"
+           f"Date: {date_header}\nMessage-ID: <t-programme@neurafix.se>\nMIME-Version: 1.0\n"
+           f"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}\n")
+    return parse_message(raw.encode("utf-8"))
+
+
+def _programme_time_of(extractor, message: ParsedMessage, day_text: str):  # noqa: ANN001, ANN202
+    from triage.nlp.components.dates import MENTIONS
+    from triage.nlp.extractor import EventExtractor
+
+    docs = extractor.process(message)
+    for sd in docs:
+        for mention in sd.doc.user_data.get(MENTIONS, []):
+            if mention.kind == "date" and mention.text.startswith(day_text):
+                found = EventExtractor._programme_time(docs, sd, mention)
+                return found[1] if found else None
+    raise AssertionError(f"no date mention {day_text!r}")
+
+
+def test_a_day_without_a_time_starts_with_its_first_programme_item(extractor) -> None:  # noqa: ANN001
+    message = _invitation("Höstträff om Parkinsons sjukdom\nDatum: torsdag 8 oktober 2026\n"
+                          "Plats: Restaurang Kajen, Hamngatan 3, Norrköping\nProgram\n18.00–20.30  Middag i matsalen\n"
+                          "20.30–20.50  Föreläsning: Nytt om avancerad behandling\n")
+    clock = _programme_time_of(extractor, message, "torsdag 8 oktober")
+    assert clock is not None and clock.start_time.hour == 18 and clock.end_time is None
+
+
+def test_a_programme_of_a_later_day_gives_the_first_day_no_time(extractor) -> None:  # noqa: ANN001
+    message = _invitation("Dates: Thursday 4 June – Sunday 7 June 2026\nVenue: Hôtel Belle Rive, Nice\n\n"
+                          "Thursday: arrival, welcome dinner\nFriday 09.00–13.00: ablation strategies\n")
+    assert _programme_time_of(extractor, message, "Thursday 4 June") is None
+
+
+def test_a_numbered_programme_day_with_its_date_leads_to_its_items(extractor) -> None:  # noqa: ANN001
+    message = _invitation("Datum: 15–16 oktober 2026\nPlats: Konferens Vinkeln, Örebro\n"
+                          "Program dag 1 – torsdag 15 oktober\n10.00 Välkommen och introduktion\n10.30 Glukosmätning\n")
+    clock = _programme_time_of(extractor, message, "15–16 oktober")
+    assert clock is not None and (clock.start_time.hour, clock.start_time.minute) == (10, 0)
+
+
+def test_a_later_days_session_time_does_not_start_a_multi_day_event(extractor) -> None:  # noqa: ANN001
+    from triage.nlp.components.dates import MENTIONS
+
+    message = _invitation("This year's Academy takes place on the Skåne coast, Friday 11 – Sunday 13 September 2026.\n\n"
+                          "Friday\tArrival, golf clinic, dinner\n\nSaturday 09.00–12.00\tTreatment algorithm workshop\n",
+                          date_header="Mon, 30 Mar 2026 07:30:23 +0200")
+    docs = extractor.process(message)
+    sd = next(d for d in docs if d.source == "body")
+    mention = next(m for m in sd.doc.user_data[MENTIONS] if m.kind == "date")
+    assert mention.text.startswith("Friday 11")
+    assert extractor._time_near(sd, mention) is None
+
+
+def test_a_time_read_from_another_section_keeps_that_sections_evidence(extractor) -> None:  # noqa: ANN001
+    message = _invitation("Välkommen till vårmötet i fjällen.\n\nTorsdag 26 mars\n\n15.00\tAnkomst, incheckning\n\n"
+                          "19.00\tVälkomstmiddag\n\nFredag 27 mars\n\n09.00–10.30\tFöreläsning\n",
+                          subject="Inbjudan: Reumatologiskt vårmöte i fjällen 26–28 mars 2026",
+                          date_header="Wed, 14 Jan 2026 08:05:29 +0100")
+    event = extractor.extract(message)
+    assert_evidence_points_into_sections(message, event)

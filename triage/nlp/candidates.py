@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
+from triage.nlp.fastre import compile_guarded
 from triage.nlp.text import Cue, lines, sentences, trim
 
 #: Reply/forward markers and invitation words a subject starts with.
@@ -21,20 +22,20 @@ _SUBJECT_PREFIX = re.compile(
 _SPLITTERS = re.compile(r"\s+[–—-]\s+|:\s+|\s+\|\s+|,\s+|\s+\(")
 
 #: "Syftet är att", "Formålet med kurset er å", "The aim of the session is to" …
-_PURPOSE_LEAD = re.compile(
+_PURPOSE_LEAD = compile_guarded(
     r"(?:syftet|syfte|målet|målsättningen|avsikten|ändamålet|formålet|hensikten|målet|the purpose|the aim|the goal|the objective|"
     r"our aim|our goal|purpose|aim)(?:\s+(?:med|of|for|för|ved|är|er|is)\s+[^.:]{0,60}?)?\s+(?:är|er|is|will be|blir|vil være)\s+"
     r"(?:enbart\s+|helt enkelt\s+|simply\s+|primarily\s+|främst\s+|først og fremst\s+)?(?P<inf>att|å|to)?\s*",
     re.IGNORECASE,
 )
 _PURPOSE_INLINE = re.compile(r"(?:^|[\s,])(?P<lead>för att|for å|in order to|så att|so that|med målet att|med mål om å|with the aim of|aiming to|syftar till att|har som mål å|tar sikte på att|skal bidra til å|ska bidra till att)\s+", re.IGNORECASE)
-_INVITE = re.compile(
+_INVITE = compile_guarded(
     r"(?:bjuder\s+(?:härmed\s+|gärna\s+|nu\s+)?in|inbjuder|välkomnar|inviterer|invitere|ønsker å invitere|vil gjerne invitere|"
     r"(?:would like to |are pleased to |is pleased to |wish to |warmly )?invites?|welcomes?)\s+(?P<who>.+?)\s+"
     r"(?:till|på|til|to|for|att|å)\s",
     re.IGNORECASE,
 )
-_AIMED = re.compile(
+_AIMED = compile_guarded(
     r"(?:riktar sig (?:främst |särskilt |i första hand )?till|vänder sig (?:främst |särskilt )?till|är avsedd för|passar för|"
     r"retter seg (?:primært |særlig )?(?:mot|til)|er rettet mot|er beregnet på|passer for|er for|"
     r"is (?:aimed at|intended for|designed for|open to|for)|are (?:aimed at|intended for|for)|open to|aimed at|intended for|"
@@ -42,17 +43,17 @@ _AIMED = re.compile(
     r"(?:the )?audience (?:is|are))\s+",
     re.IGNORECASE,
 )
-_TOPIC = re.compile(
+_TOPIC = compile_guarded(
     r"(?:\b(?:om|on|about|kring|omkring|rundt|angående|regarding|concerning|covering|gå igenom|går igenom|gå gjennom|går gjennom|"
     r"fokus på|fokusera på|focus on|handlar om|handler om|presentera|presentere|present|diskutera|diskutere|discuss|berättar om|"
     r"forteller om|visa|vise|show|demonstrera|demonstrere|demonstrate|ta upp|tar upp|ta opp|tar opp|innehåller|inneholder|includes?|omfattar|omfatter)\s+)",
     re.IGNORECASE,
 )
 #: Words after which a noun phrase names a place, an audience or a topic; the phrase runs to a stop.
-_PLACE_LEAD = re.compile(
+_PLACE_LEAD = compile_guarded(
     r"(?:(?<=\s)|^)(?:på|i|vid|ved|hos|at|in|to|till|til|innom|förbi|by|into)\s+(?=(?:[A-ZÅÄÖÆØ0-9]|(?:vår|våra|vårt|våre|er|ert|era|dere|deres|your|our|the|respektive|avd|lokal)\b|\w+(?:rummet|rommet|rum|rom|salen|sal|aulan|avdelning|avdelningen|avdeling|avdelingen|avd|mottagningen|mottagning|poliklinikk|poliklinikken|kliniken|klinikken|enheten|enhet|sjukhuset|sykehuset|laboratoriet|labbet|ward|clinic|unit|department|room|hall|akuten|vårdcentral|vårdcentralen|sentralen|centralen|intensiv|iva|träffen|møtet|mötet)\b))"
 )
-_AUDIENCE_LEAD = re.compile(
+_AUDIENCE_LEAD = compile_guarded(
     r"(?:(?<=\s)|^)(?:för|for|til|till|med|with|bjuda in|bjuder in|bjudit in|invitera|inviterer|invitere|invite|invites|inviting|"
     r"dear|kära|bästa|hej alla|hei alle|hello all|till alla|to all|målgruppen är|målgruppen er|the target group is|the audience is|"
     r"vänder sig till|riktar sig till|retter seg mot|retter seg til|aimed at|expected attendance:?|support your|hjälpa|hjelpe|visa|vise|show|"
@@ -90,7 +91,7 @@ _ORGANISING_VERB = re.compile(
     r"har|has|är|er|is|are|skulle|ska|skal|will|vil)\s",
     re.IGNORECASE,
 )
-_BY_LEAD = re.compile(r"(?:arrangeras av|anordnas av|arrangeres av|organi[sz]ed by|hosted by|i regi av|i samarbete med|tillsammans med|"
+_BY_LEAD = compile_guarded(r"(?:arrangeras av|anordnas av|arrangeres av|organi[sz]ed by|hosted by|i regi av|i samarbete med|tillsammans med|"
                       r"sammen med|in collaboration with|together with|sponsored by|sponsras av|sponset av|med stöd (?:av|från)|"
                       r"med støtte fra|supported by|funded by|finansieras av|finansieres av|finansiert av)\s+", re.IGNORECASE)
 _COUNT_WORD = re.compile(
@@ -98,6 +99,27 @@ _COUNT_WORD = re.compile(
     r"eight|tio|ti|ten|några|noen|some|alla|alle|all|samtliga|hela|heile|hele|våra|våre|our|era|deres|your)\s+",
     re.IGNORECASE,
 )
+#: A topic named as a theme: "tema er …", "temat är …", "the topic is …", "fokus på … er".
+_THEME = compile_guarded(
+    r"(?:tema(?:t|et)?|ämnet|emnet|the (?:theme|topic|subject|focus)|fokus(?:et)?|huvudfokus|hovedfokus)"
+    r"(?:\s+(?:för|for|of|på|i|in)\s+[^.:,]{1,40}?)?\s+(?:är|er|is|blir|will be|vil være|kommer att vara)\s+",
+    re.IGNORECASE,
+)
+#: A verb that starts the content of a visit or a session: "… och gå igenom kontrollen", "… to show
+#: the nurses our new system", "vi vill gärna filma en förmiddag": the gold value keeps the verb.
+_CONTENT_VERB = compile_guarded(
+    r"(?<![\w])(?:och|og|and|att|å|to|vill|will|would|kan|can|ska|skal|gärna|gjerne|kommer|come|komme)\s+"
+    r"(?P<verb>gå igenom|gå gjennom|go through|run through|visa|vise|show|demonstrera|demonstrere|demonstrate|"
+    r"presentera|presentere|present|review|test|testa|teste|berätta om|berätta|fortelle om|fortelle|diskutera|diskutere|discuss|"
+    r"filma|filme|film|use|använda|bruke|prata om|snakke om|ta upp|ta opp|träna|trene|train|lära|lære|teach|"
+    r"informera om|informere om|inform about|uppdatera|oppdatere|update|introducera|introdusere|introduce)\s",
+    re.IGNORECASE,
+)
+#: A colon or a dash inside a sentence: what follows often is the topic ("We will cover: …",
+#: "fagkveld om lungeemboli – risikostratifisering …", "Viktigste endring: …").
+_INNER_LEAD = re.compile(r"(?<=\S):\s+(?=\S)|\s[–—]\s+(?=\S)")
+#: A bullet or a number at the head of a line: "• Studiebesök …", "- …", "1. …", "a) …".
+_BULLET = re.compile(r"[ \t]*(?:[•·▪◦‣*–—-]|\d{1,2}[.)]|[a-h]\))[ \t]+")
 _CLAUSE_STOP = re.compile(r"[.;!?](?:\s|$)|,\s+(?:och|men|så|som|där|og|men|som|der|and|but|which|where)\s|\s+[–—]\s+|\s\(")
 
 
@@ -185,6 +207,24 @@ def sentence_candidates(text: str, found: dict[tuple[int, int], set[str]], bound
             _np_after(found, text, start + match.end(), end, "np:audience", boundaries)
         for match in _TOPIC.finditer(segment):
             _np_after(found, text, start + match.end(), end, "np:topic", boundaries)
+        for match in _THEME.finditer(segment):
+            rest = start + match.end()
+            _add(found, text, rest, end, "clause:theme")
+            _add(found, text, rest, _clause_end(text, rest, end), "clause:theme:cut")
+        for match in _CONTENT_VERB.finditer(segment):
+            verb = start + match.start("verb")
+            _add(found, text, verb, end, "clause:verb")
+            _add(found, text, verb, _clause_end(text, verb + len(match.group("verb")) + 1, end), "clause:verb:cut")
+        for count, match in enumerate(_INNER_LEAD.finditer(segment)):
+            if count >= 2:
+                break
+            rest = start + match.end()
+            if end - rest >= 12:
+                kind = "after:colon" if ":" in match.group(0) else "after:dash"
+                _add(found, text, rest, end, kind)
+                cut = _clause_end(text, rest, end)
+                if cut < end:
+                    _add(found, text, rest, cut, kind + ":cut")
         words = list(_WORD.finditer(segment))
         for index, word in enumerate(words):
             if not word.group(0).lower().endswith(_EVENT_ENDINGS):
@@ -258,7 +298,7 @@ def subject_candidates(text: str, found: dict[tuple[int, int], set[str]]) -> Non
                 _add(found, text, a, b, "subject:part")
 
 
-_ITEM_SPLIT = re.compile(r"\s+·\s+|;\s+|\s+\|\s+|\t+")
+_ITEM_SPLIT = re.compile(r"\s+·\s+|;\s+|\s+\|\s+|\t+|(?<=\S)[ \u00a0]{3,}(?=\S)")
 _TIMED = re.compile(r"^(?:kl\.?\s*)?\d{1,2}[.:]\d{2}(?:\s*[–-]\s*\d{1,2}[.:]\d{2})?(?:\s*\|)?\s+|^\d\)\s+|^\d+\.\s+")
 
 
@@ -269,8 +309,14 @@ def line_candidates(text: str, found: dict[tuple[int, int], set[str]], first_lin
             _add(found, text, start, end, f"line:first{index}")
         elif end - start <= 80:
             _add(found, text, start, end, "line:short")
+        bullet = _BULLET.match(text, start, end)
+        if bullet:
+            _value_variants(found, text, bullet.end(), end, "item:bullet")
         cursor = start
         pieces = [(m.start(), m.end()) for m in _ITEM_SPLIT.finditer(text, start, end)]
+        if len(pieces) >= 2 and end - start > 80 and _TIMED.match(text[start:end]):
+            # "12.00 light lunch; 12.30 liquid vs tissue biopsy; 13.30 …": the whole timed programme line
+            _add(found, text, start, end, "line:items", keep_stop=True)
         bounds = [(cursor, pieces[0][0])] if pieces else [(start, end)]
         for (a, b), nxt in zip(pieces, pieces[1:] + [(end, end)]):
             bounds.append((b, nxt[0]))

@@ -11,9 +11,11 @@ står för", "på egen bekostnad") or negates ("Reise betales ikke", "no food") 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+from triage.nlp.fastre import compile_guarded
 from triage.nlp.patterns import load_patterns
 from triage.nlp.text import sentences
 
@@ -72,7 +74,7 @@ class _Pattern:
 def _patterns() -> tuple[_Pattern, ...]:
     out = []
     for item in load_patterns("costs"):
-        regex = re.compile(rf"(?<![\w]){item['regex']}(?![\w])", re.IGNORECASE)
+        regex = compile_guarded(rf"(?<![\w]){item['regex']}(?![\w])", re.IGNORECASE)
         exclude = re.compile(item["exclude"], re.IGNORECASE) if item.get("exclude") else None
         out.append(_Pattern(item["id"], item["label"], item["kind"], item.get("voice", ""), regex, exclude))
     return tuple(out)
@@ -107,6 +109,7 @@ _COMPENSATION_WORD = re.compile(r"(?i)(?:arvode|honorar|ersättning|compensation
 _HOTEL_NAME = re.compile(r"(?:Hotell|Hotel)\s+[A-ZÅÄÖÆØ]")
 _LIST_LEAD = re.compile(r":\s*$")
 
+_DIGIT_RUN = re.compile(r"\d+")
 _MONEY = re.compile(
     r"(?P<pre>SEK|NOK|EUR|DKK|€|kr\.?)?\s?(?<![\d,.])(?P<num>\d{1,3}(?:[ \u00a0.,]\d{3})+|\d+)(?:[.,](?P<dec>\d{1,2}))?(?![\d])"
     r"(?:\s?(?P<post>SEK|NOK|EUR|DKK|€|kr\.?|kronor|kroner|euro|:-))?",
@@ -156,7 +159,7 @@ def _item_regex() -> tuple[re.Pattern[str], tuple[_Pattern, ...], tuple[str, ...
     parts = [f"(?P<p{i}>{pattern.regex.pattern})" for i, pattern in enumerate(items)]
     stems = tuple(sorted({stem.lower() for item in load_patterns("costs") if item["kind"] == "item"
                           for stem in item.get("stems", ())}))
-    return re.compile("|".join(parts), re.IGNORECASE), items, stems
+    return compile_guarded("|".join(parts), re.IGNORECASE), items, stems
 
 
 @lru_cache(maxsize=1)
@@ -166,10 +169,42 @@ def _stem_regex() -> re.Pattern[str]:
     return re.compile("|".join(re.escape(stem) for stem in sorted(stems, key=len, reverse=True)), re.IGNORECASE)
 
 
-def _items(text: str, start: int, end: int) -> list[tuple[int, int, _Pattern]]:
+def _stem_hits(text: str) -> list[tuple[int, int]] | None:
+    """(start, end) of every stem occurrence in a text, sorted; None when a lower-cased copy would
+    not keep the offsets. A `str.find` per stem on the lower-cased text is several times cheaper
+    than the case-insensitive alternation of a hundred stems searched clause by clause."""
+    _, _, stems = _item_regex()
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        return None
+    hits: list[tuple[int, int]] = []
+    for stem in stems:
+        position = lowered.find(stem)
+        while position >= 0:
+            hits.append((position, position + len(stem)))
+            position = lowered.find(stem, position + 1)
+    hits.sort()
+    return hits
+
+
+def _has_stem(hits: list[tuple[int, int]], start: int, end: int) -> bool:
+    """True when a stem lies wholly inside characters start:end."""
+    index = bisect_left(hits, (start, -1))
+    while index < len(hits) and hits[index][0] < end:
+        if hits[index][1] <= end:
+            return True
+        index += 1
+    return False
+
+
+def _items(text: str, start: int, end: int, hits: list[tuple[int, int]] | None = None) -> list[tuple[int, int, _Pattern]]:
     regex, items, stems = _item_regex()
-    if stems and _stem_regex().search(text, start, end) is None:
-        return []
+    if stems:
+        if hits is not None:
+            if not _has_stem(hits, start, end):
+                return []
+        elif _stem_regex().search(text, start, end) is None:
+            return []
     found: list[tuple[int, int, _Pattern]] = []
     for match in regex.finditer(text, start, end):
         pattern = items[int(match.lastgroup[1:])]
@@ -252,9 +287,14 @@ def find_costs(text: str, jurisdiction: str | None = None) -> tuple[list[CostIte
     items: list[CostItem] = []
     amounts: list[Amount] = []
     own_cost = _of_kind("payer")
+    hits = _stem_hits(text)
+    runs = [(m.start(), m.end()) for m in _DIGIT_RUN.finditer(text)]
+    run_ends = [end for _, end in runs]  # a clause with no digit has no amount: skip the money regex
     for clause_start, clause_end in clauses(text):
-        found = _items(text, clause_start, clause_end)
-        money = [m for m in _MONEY.finditer(text, clause_start, clause_end) if m.group("pre") or m.group("post")]
+        found = _items(text, clause_start, clause_end, hits)
+        index = bisect_right(run_ends, clause_start)
+        money = [m for m in _MONEY.finditer(text, clause_start, clause_end) if m.group("pre") or m.group("post")] if (
+            index < len(runs) and runs[index][0] < clause_end) else []
         if not found and not money:
             continue
         verbs = _verbs(text, clause_start, clause_end)

@@ -22,6 +22,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from triage.nlp.fastre import compile_guarded
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 #: A date without a year up to this many days before the mail is read as this year's (a mail
 #: may look back: "listan kom 10 mars"); earlier than that it is next year's.
@@ -91,9 +93,10 @@ _MDY = (
     rf"(?:(?P<wd2>{_WD}),?{_SEP})?(?P<mon2>{_MON}){_SEP}(?P<d2>{_DAY})(?:st|nd|rd|th)?"
     rf"(?:,?{_SEP}(?P<y2>{_YEAR}))?(?![\d.:])"
 )
-# "26–28 mars 2026", "22.–23. oktober", "den 15–16 oktober", "Friday 11 – Sunday 13 September 2026"
+# "26–28 mars 2026", "22.–23. oktober", "den 15–16 oktober", "Friday 11 – Sunday 13 September 2026",
+# "onsdag 23. og torsdag 24. september 2026" (two days named together: the first is the start)
 _DRANGE = (
-    rf"(?:(?:{_WD}),?{_SEP})?(?:den{_SEP})?(?P<rd1>{_DAY}){_ORD}{_DASH}(?:(?:{_WD}),?{_SEP})?"
+    rf"(?:(?:{_WD}),?{_SEP})?(?:den{_SEP})?(?P<rd1>{_DAY}){_ORD}(?:{_DASH}|{_SEP}(?P<rconj>och|og|and|&){_SEP})(?:(?:{_WD}),?{_SEP})?"
     rf"(?P<rd2>{_DAY}){_ORD}{_SEP}(?P<rmon>{_MON})(?:,?{_SEP}(?P<ry>{_YEAR}))?"
 )
 # 2026-03-03, 3/3, 3/3 2026, 3/3-2026, 03.03.2026, 3.3.26
@@ -104,7 +107,7 @@ _NUM = (
     r"(?:(?P=nsep)(?P<ny>(?:20)?\d\d)|[ -](?P<ny4>20\d\d)|(?P<ndot>\.))?(?![\d/]|\.\d)"
 )
 
-_DATE_RE = re.compile(
+_DATE_RE = compile_guarded(
     rf"(?<![\w])(?:{_DRANGE}|{_DMY}|{_MDY}|{_ISO}|{_NUM})(?![\w])", re.IGNORECASE
 )
 
@@ -112,22 +115,22 @@ _H = r"(?:[01]?\d|2[0-3])"
 _M = r"[0-5]\d"
 _AMPM = r"(?:\s?(?P<{}>[ap]\.?m\.?))?"
 _KL = r"(?:kl\.?|klockan|klokka|klokken|kl:)"
-_TPREFIX = rf"(?:(?:ca\.?|cirka|ungefär|omkring|rundt|around|about|approx\.?|from|fra|från|at|start|starts|starting|startar|begins?){_SEP})*"
+_TPREFIX = rf"(?:(?:ca\.?|cirka|ungefär|omkring|rundt|around|about|approx\.?|from|fra|från|at|start|starts|starting|startar|begins?|mellom|mellan|between){_SEP})*"
 # A time with minutes ("12.00", "12:30", "9.15am"), or an hour that a clock word owns ("kl 12", "2 pm").
-_TIME_RE = re.compile(
+_TIME_RE = compile_guarded(
     rf"(?<![\w.:,/])(?P<pre>{_TPREFIX}(?:{_KL}{_SEP}?)?)"
     rf"(?P<h1>{_H})(?:[.:](?P<m1>{_M}))?{_AMPM.format('ap1')}"
     rf"(?:(?P<dash>{_DASH}|\s+(?:och|og|and)\s+)(?:{_KL}{_SEP}?)?(?P<h2>{_H})(?:[.:](?P<m2>{_M}))?{_AMPM.format('ap2')})?"
     r"(?![\w]|[.:,]\d|\s?%|\s?(?:kr|sek|nok|eur|€|st|mm|cm|ml|mg|m|km|kg|år|years?|min|minuter|minutter|minutes|timmar|timer|hours?|personer|pers|deltagare|deltakere|participants|platser|plasser)\b)",
     re.IGNORECASE,
 )
-_WEEK_RE = re.compile(
+_WEEK_RE = compile_guarded(
     rf"(?<![\w])(?:v\.|v|vecka|veckan|vecke|uke|uka|week|wk\.?)\s?(?P<w1>[1-9]|[1-4]\d|5[0-3])(?:{_DASH}(?P<w2>[1-9]|[1-4]\d|5[0-3]))?(?:,?\s(?P<wy>{_YEAR}))?(?![\w])",
     re.IGNORECASE,
 )
 _NUMWORDS = {"en": 1, "ett": 1, "ei": 1, "one": 1, "an": 1, "a": 1, "två": 2, "to": 2, "two": 2, "tre": 3,
              "three": 3, "fyra": 4, "fire": 4, "four": 4}
-_DURATION_RE = re.compile(
+_DURATION_RE = compile_guarded(
     r"(?<![\w])(?:(?:ca\.?|cirka|ungefär|omkring|rundt|around|about|approx\.?|approximately)\s+)?"
     r"(?:(?P<n>\d{1,3}(?:[.,]5)?|en|ett|ei|one|an|a|två|to|two|tre|three|fyra|fire|four)(?:\s?[-–]\s?|\s)"
     r"(?P<unit>timmar|timme|timmes|timer|time|timers|tim|hours|hour|h|minuter|minutter|minutes|minute|minuters|min|mins))"
@@ -144,7 +147,7 @@ _REL_DAY = {
 _REL_WEEK = {"nästa vecka": 1, "neste uke": 1, "next week": 1, "denna vecka": 0, "den här veckan": 0,
              "i veckan": 0, "denne uken": 0, "this week": 0}
 _NEXT = r"(?:nästa|neste|next|kommande|førstkommende|coming|this|denna|denne|nu på|nå på|på|on)"
-_REL_RE = re.compile(
+_REL_RE = compile_guarded(
     rf"(?<![\w])(?:(?P<day>{_alternation(list(_REL_DAY))})"
     rf"|(?P<past>{_alternation(list(PAST_WEEKDAYS))})"
     rf"|(?P<wd2>{_alternation([w for w in WEEKDAYS if len(w) > 4])})\s+(?P<nextweek2>nästa vecka|neste uke|next week)"
@@ -247,10 +250,27 @@ def _weekday_of(word: str | None) -> int | None:
     return WEEKDAYS.get(word.lower().rstrip(".,"))
 
 
+_ITEM_NUMBER_BEFORE = re.compile(r"(?i)(?<![\w])(?:dag|dagen|day|del|part|session|modul|module|nr|no)\.?\s*$")
+
+
 def _dates(text: str, anchor: date | None) -> list[Mention]:
     found: list[Mention] = []
-    for match in _DATE_RE.finditer(text):
+    position = 0
+    while True:
+        match = _DATE_RE.search(text, position)
+        if match is None:
+            break
+        position = match.end()
         g = match.groupdict()
+        if g["rd1"] and _ITEM_NUMBER_BEFORE.search(text, max(0, match.start() - 12), match.start()):
+            # "Program dag 1 – torsdag 15 oktober", "Day 2 - Friday 16 October": a day's number, not a range
+            position = match.start("rd1") + len(g["rd1"])
+            continue
+        if g["rconj"] and int(g["rd2"]) - int(g["rd1"]) not in (1, 2):
+            # "Monday 15 and Thursday 18 June": two options, not one event over four days; read on
+            # from the second day, which is a date of its own.
+            position = match.end("rconj")
+            continue
         first = last = None
         has_year = False
         conflict = False
@@ -287,8 +307,8 @@ def _dates(text: str, anchor: date | None) -> list[Mention]:
                 continue
         elif g["nd"]:
             year_text = g["ny"] or g["ny4"]
-            if g["nsep"] == "." and not year_text and not g["ndot"]:
-                continue  # "12.03" is far more often a clock time than a date; "12.3." is a date
+            if g["nsep"] == "." and not year_text and not g["ndot"] and not g["nwd"]:
+                continue  # "12.03" is far more often a clock time than a date; "12.3." or "ons 22.4" is a date
             if g["nsep"] == "/" and g["ndot"]:
                 continue
             if g["ndot"] and not (g["nwd"] or match.group(0).lower().startswith("den")) and not re.match(
@@ -306,6 +326,10 @@ def _dates(text: str, anchor: date | None) -> list[Mention]:
     return found
 
 
+_CLOCK_WORD = re.compile(r"kl|klock|at\b|from|fra|från|start|around|rundt|omkring|ca|cirka|about")
+_BETWEEN_WORD = re.compile(r"mellom|mellan|between")
+
+
 def _times(text: str, taken: list[tuple[int, int]], date_ends: frozenset[int] = frozenset()) -> list[Mention]:
     found: list[Mention] = []
     for match in _TIME_RE.finditer(text):
@@ -313,7 +337,10 @@ def _times(text: str, taken: list[tuple[int, int]], date_ends: frozenset[int] = 
             continue
         g = match.groupdict()
         pre = (g["pre"] or "").lower()
-        clock_word = bool(re.search(r"kl|klock|at\b|from|fra|från|start|around|rundt|omkring|ca|cirka|about", pre))
+        clock_word = bool(_CLOCK_WORD.search(pre))
+        # "mellom 13 og 14": one range, not two sessions ("mellan 2 och 3 deltagare" is no time at all)
+        between_words = bool(g["h2"]) and bool(_BETWEEN_WORD.search(pre))
+        clock_word = clock_word or between_words
         has_minutes = g["m1"] is not None or g["m2"] is not None
         has_ampm = bool(g["ap1"] or g["ap2"])
         if not (has_minutes or clock_word or has_ampm):
@@ -326,7 +353,7 @@ def _times(text: str, taken: list[tuple[int, int]], date_ends: frozenset[int] = 
             continue  # "3–12.00" is not a range of clock times
         if g["m1"] is None and g["h2"] is None and not clock_word and not has_ampm:
             continue
-        if g["dash"] and g["dash"].strip().lower() in ("och", "og", "and") and not (g["m1"] and g["m2"]):
+        if g["dash"] and g["dash"].strip().lower() in ("och", "og", "and") and not (g["m1"] and g["m2"]) and not between_words:
             continue
         ap2 = g["ap2"] or None
         ap1 = g["ap1"] or (ap2 if ap2 and g["h2"] and int(g["h1"]) <= int(g["h2"]) else None)
@@ -336,7 +363,7 @@ def _times(text: str, taken: list[tuple[int, int]], date_ends: frozenset[int] = 
             continue
         if g["h2"] and end_time is None:
             continue
-        if g["dash"] and g["dash"].strip().lower() in ("och", "og", "and"):
+        if g["dash"] and g["dash"].strip().lower() in ("och", "og", "and") and not between_words:
             end_time = None  # "12.00 och 14.00": two sessions, not a range
         # Leave the prefix words ("from", "kl.") inside the span: they are part of the phrase.
         found.append(Mention(match.start(), match.end(), match.group(0).strip(), "time",
@@ -365,6 +392,24 @@ def _weeks(text: str, anchor: date | None) -> list[Mention]:
                 first = last = None
         found.append(Mention(match.start(), match.end(), match.group(0), "week", first, last))
     return found
+
+
+_WEEKDAY_BEFORE = re.compile(rf"(?<![\w])(?P<wd>{_WD}),?\s+(?:(?:i|in|på)\s+)?$", re.IGNORECASE)
+
+
+def _weekday_in_week(text: str, week: Mention) -> Mention | None:
+    """"onsdag v. 12", "tirsdag i uke 14", "Wednesday week 12": one day, read as a date mention."""
+    if week.first is None or week.first != week.last - timedelta(days=4):
+        return None
+    match = _WEEKDAY_BEFORE.search(text, max(0, week.start - 16), week.start)
+    if match is None:
+        return None
+    weekday = _weekday_of(match.group("wd"))
+    if weekday is None:
+        return None
+    day = week.first + timedelta(days=weekday)
+    return Mention(match.start(), week.end, text[match.start():week.end], "date", day, day,
+                   has_year=week.text.strip()[-4:].isdigit())
 
 
 def _durations(text: str) -> list[Mention]:
@@ -432,7 +477,11 @@ def _overlaps(a: Mention, spans: list[Mention]) -> bool:
     return any(s.start < a.end and a.start < s.end for s in spans)
 
 
-_JOIN_RANGE = re.compile(r"^\s*(?:[–—-]|till|til|to|until|och|og|and)\s*$", re.IGNORECASE)
+_JOIN_RANGE = re.compile(
+    r"^,?\s*(?:(?:kl\.?|klockan|klokken|at)?\s*(?P<h>[01]?\d|2[0-3])[.:](?P<m>[0-5]\d)\s*)?"
+    r"(?P<sep>[–—-]|till|til|to|until|och|og|and)\s*$",
+    re.IGNORECASE,
+)
 #: What may stand between a date and its time: "kl.", a comma, "at", a weekday in brackets…
 _JOIN_TIME = re.compile(r"^[\s,()]*(?:(?:den|the|at|from|fra|från|between|mellom|mellan|,|–|-)\s*)?$", re.IGNORECASE)
 
@@ -447,16 +496,25 @@ def _join(dates: list[Mention], times: list[Mention], text: str) -> list[Mention
         if index + 1 < len(dates):
             nxt = dates[index + 1]
             between = text[current.end:nxt.start]
-            if (current.kind == nxt.kind == "date" and _JOIN_RANGE.match(between) and current.first and nxt.last
-                    and current.first < nxt.first and (nxt.last - current.first).days <= 31):
+            joint = _JOIN_RANGE.match(between)
+            # A period ("1 september 2026 – 31 augusti 2027", "from 1 January to 31 December") may run
+            # for years; days named with "och"/"og" ("3 mars och 10 mars") belong to one event only
+            # when they are close.
+            longest = 31 if joint and joint.group("sep").lower() in ("och", "og", "and") else 3 * 366
+            if (current.kind == nxt.kind == "date" and joint and current.first and nxt.last and nxt.first
+                    and current.first < nxt.first and (nxt.last - current.first).days <= longest):
                 first = current.first
                 if not current.has_year and nxt.has_year and first.year != nxt.last.year:
                     try:
                         first = first.replace(year=nxt.last.year if first.month <= nxt.last.month else nxt.last.year - 1)
                     except ValueError:
                         pass
+                # "torsdag 15. oktober kl. 10.00 – fredag 16. oktober kl. 14.00": the first day's time
+                # starts the event; the last day's time ends it.
+                inner = _clock(joint.group("h"), joint.group("m"), None) if joint.group("h") else None
                 current = Mention(current.start, nxt.end, text[current.start:nxt.end], "date", first, nxt.last,
-                                  has_year=nxt.has_year)
+                                  start_time=inner, end_time=nxt.start_time if inner else None,
+                                  has_year=nxt.has_year or current.has_year)
                 index += 1
         merged.append(current)
         index += 1
@@ -469,8 +527,12 @@ def _join(dates: list[Mention], times: list[Mention], text: str) -> list[Mention
             between = text[mention.end:clock.start]
             if len(between) <= 12 and _JOIN_TIME.match(between):
                 used.add(position)
-                mention = replace(mention, end=clock.end, text=text[mention.start:clock.end],
-                                  start_time=clock.start_time, end_time=clock.end_time)
+                if mention.has_time:  # "… – fredag 16. oktober kl. 14.00": the range's end time
+                    mention = replace(mention, end=clock.end, text=text[mention.start:clock.end],
+                                      end_time=clock.start_time)
+                else:
+                    mention = replace(mention, end=clock.end, text=text[mention.start:clock.end],
+                                      start_time=clock.start_time, end_time=clock.end_time)
             break
         out.append(mention)
     # "12.00–13.00 tisdag 3 mars": a clock time written just before its date.
@@ -485,7 +547,8 @@ def _join(dates: list[Mention], times: list[Mention], text: str) -> list[Mention
                 used.add(position)
                 out[index] = replace(mention, start=clock.start, text=text[clock.start:mention.end],
                                      start_time=clock.start_time, end_time=clock.end_time)
-    out.extend(clock for position, clock in enumerate(times) if position not in used)
+    out.extend(clock for position, clock in enumerate(times)
+               if position not in used and not any(m.start <= clock.start and clock.end <= m.end for m in out))
     return sorted(out, key=lambda m: m.start)
 
 
@@ -495,11 +558,15 @@ def find_mentions(text: str, anchor: date | datetime | None = None, language: st
         anchor = anchor.date()
     has_digit = _ANY_DIGIT.search(text) is not None  # no digit: no date, time or week to look for
     weeks = _weeks(text, anchor) if has_digit else []
-    dates = [m for m in _dates(text, anchor) if not _overlaps(m, weeks)] if has_digit else []
+    week_days = [day for day in (_weekday_in_week(text, week) for week in weeks) if day is not None]
+    if week_days:
+        weeks = [week for week in weeks if not _overlaps(week, week_days)]
+    dates = [m for m in _dates(text, anchor) if not _overlaps(m, weeks) and not _overlaps(m, week_days)] if has_digit else []
+    dates += week_days
     relatives = [m for m in _relatives(text, anchor) if not _overlaps(m, dates) and not _overlaps(m, weeks)]
     durations = [m for m in _durations(text) if not _overlaps(m, dates)]
     taken = [(m.start, m.end) for m in dates + weeks + durations]
-    times = _times(text, taken, frozenset(m.end for m in dates)) if has_digit else []
+    times = _times(text, taken, frozenset(m.end for m in dates + relatives)) if has_digit else []
     joined = _join(dates + relatives, times, text)
     return sorted(joined + weeks + durations, key=lambda m: (m.start, -m.end))
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta, tzinfo
+from typing import Any
 
+import numpy
 from spacy.attrs import IDX, LENGTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -28,7 +30,7 @@ from triage.nlp.components.structure import TEXT, doc_text
 from triage.nlp.components.fields import (CUES, FIELD_LABELS, FIELDS_KEY, MESSAGE, MESSAGE_FLAGS, MESSAGE_WORDS, ORGS_KEY,
                                           SECTION, SENDER_DOMAIN, message_flags)
 from triage.nlp.costs import COST_LABELS, CostItem
-from triage.nlp.dates import Mention, parse_date_phrase, to_datetime, zone_for
+from triage.nlp.dates import WEEKDAYS, Mention, parse_date_phrase, to_datetime, zone_for
 from triage.nlp.pipeline import MESSAGE_LEVEL
 from triage.nlp.text import line_bounds
 from triage.results import EventDetails, Evidence
@@ -52,6 +54,10 @@ _CONTACT_BEFORE = re.compile(
 )
 _DURATION_SKIP = re.compile(r"(?:per|/|i|à|a|each)\s*$|\bpaus\w*|\bpause\b|\bbreak\b", re.IGNORECASE)
 _PROGRAMME_LINE = re.compile(r"^\s*(?:kl\.?\s*)?\d{1,2}[.:]\d{2}")
+#: A programme line led by a weekday ("Friday 09.00–13.00: …", "Thursday: arrival").
+_WEEKDAY_HEAD = re.compile(r"^(\w+)\b[\s:,]")
+#: "Från 19.00 …", "kl. 13.00 …" at the head of a programme line.
+_TIMED_HEAD = re.compile(r"(?i)^(?:från|fra|from)\s+(?:kl\.?\s*)?\d{1,2}[.:]\d{2}")
 
 
 @dataclass
@@ -147,9 +153,9 @@ class EventExtractor:
             if not len(doc):
                 continue
             text = doc_text(doc)
-            for start, length, space in doc.to_array([IDX, LENGTH, SPACY]):
-                words.append(text[int(start):int(start) + int(length)])
-                spaces.append(bool(space))
+            rows = doc.to_array([IDX, LENGTH, SPACY]).tolist()  # plain ints: no numpy scalar per token
+            words.extend([text[start:start + length] for start, length, _ in rows])
+            spaces.extend([bool(space) for _, _, space in rows])
             spaces[-1] = True
         return Doc(docs[0].vocab, words=words, spaces=spaces) if words else None
 
@@ -181,7 +187,7 @@ class EventExtractor:
         self._products(event, candidates.get("product", []))
         self._calendar(event, message, section_docs, zone)
         if event.start is None:
-            self._dates(event, candidates.get("start", []), zone)
+            self._dates(event, candidates.get("start", []), zone, section_docs)
         if event.start is None:
             self._date_cue_fallback(event, message, section_docs, zone)
         self._duration(event, section_docs)
@@ -292,7 +298,80 @@ class EventExtractor:
                 line_start, _ = line_bounds(text, other.start)
                 if _DEADLINE_BEFORE.search(text[line_start:other.start]) or _PROGRAMME_LINE.match(text[line_start:other.end]):
                     return None
+                head = _WEEKDAY_HEAD.match(text[line_start:other.start].strip() + " ")
+                if head and mention.first is not None and \
+                        WEEKDAYS.get(head.group(1).lower()) not in (None, mention.first.weekday()):
+                    return None  # "Saturday 09.00–12.00 workshop" is a later day's time, not the start
                 return other
+        return None
+
+    @staticmethod
+    def _same_day_time(section_docs: list[SectionDoc], mention: Mention) -> tuple[SectionDoc, Mention] | None:
+        """The same day written elsewhere in the mail with its time ("Wednesday 10 June 2026, 12:00")."""
+        for sd in section_docs:
+            if sd.source == "signature":
+                continue
+            for other in sd.doc.user_data.get(MENTIONS, []):
+                if other.kind in ("date", "relative") and other.has_time and other.first == mention.first:
+                    text = sd.section.text
+                    line_start, _ = line_bounds(text, other.start)
+                    if not _DEADLINE_BEFORE.search(text[line_start:other.start]):
+                        return sd, replace(other, end_time=other.end_time if other.first == other.last else None)
+        return None
+
+    @staticmethod
+    def _programme_time(section_docs: list[SectionDoc], where: SectionDoc,
+                        mention: Mention) -> tuple[SectionDoc, Mention] | None:
+        """The time of the first timed programme line of the event's first day.
+
+        "Datum: torsdag 8 oktober 2026 / Plats: … / Program / 18.00–20.30 Middag": the event starts at
+        18.00. The lines after the date are read (at most 12) until a line starts with a time; a line
+        that names another day ("Friday 09.00–13.00" after "Thursday: arrival") stops the search, so
+        a multi-day event whose first day has no timed item keeps its date alone. A date in the
+        subject is looked for in the body, where its programme is.
+        """
+        places: list[tuple[SectionDoc, int]] = []
+        if where.source != "subject":
+            places.append((where, mention.end))
+        else:
+            for sd in section_docs:
+                if sd.source in ("body", "forwarded", "attachment"):
+                    for other in sd.doc.user_data.get(MENTIONS, []):
+                        if other.kind == "date" and other.first == mention.first:
+                            places.append((sd, other.end))
+                            break
+        for sd, position in places:
+            text = sd.section.text
+            mentions = sd.doc.user_data.get(MENTIONS, [])
+            _, cursor = line_bounds(text, position)
+            for _ in range(12):
+                if cursor >= len(text):
+                    break
+                next_end = text.find("\n", cursor + 1)
+                next_end = len(text) if next_end < 0 else next_end
+                line_start = cursor + 1 if text[cursor:cursor + 1] == "\n" else cursor
+                line = text[line_start:next_end]
+                cursor = next_end
+                stripped = line.strip()
+                if not stripped:
+                    continue
+                other_day = [m for m in mentions if line_start <= m.start < next_end and m.kind in ("date", "relative", "week")]
+                if any(m.first != mention.first for m in other_day):
+                    break
+                head = _WEEKDAY_HEAD.match(stripped)
+                if head and not other_day and mention.first is not None and \
+                        WEEKDAYS.get(head.group(1).lower()) not in (None, mention.first.weekday()):
+                    break  # "Friday 09.00–13.00" after "Thursday: arrival"
+                if _PROGRAMME_LINE.match(line) or _TIMED_HEAD.match(stripped):
+                    if _DEADLINE_BEFORE.search(line):
+                        break
+                    clock = next((m for m in mentions if m.kind == "time" and line_start <= m.start < next_end), None)
+                    if clock is None:  # "… torsdag 15 oktober\n10.00 Välkommen": the day took the time along
+                        clock = next((m for m in mentions if m.kind == "date" and m.has_time and m.first == mention.first
+                                      and m.start < line_start < m.end), None)
+                    if clock is None:
+                        break
+                    return sd, replace(clock, end_time=None)
         return None
 
     @staticmethod
@@ -307,7 +386,8 @@ class EventExtractor:
                 best = (shared, mention)
         return best[1] if best else None
 
-    def _dates(self, event: EventDetails, candidates: list[_Candidate], zone: tzinfo) -> None:
+    def _dates(self, event: EventDetails, candidates: list[_Candidate], zone: tzinfo,
+               section_docs: list[SectionDoc] = ()) -> None:
         """The event's day from the scorer's best "start" candidate; its time from the same phrase or nearby."""
         for candidate in candidates:
             mention = self._mention_at(candidate)
@@ -318,14 +398,17 @@ class EventExtractor:
         else:
             return
         clock = mention
+        clock_sd = sd  # the section the time was read from: its offsets are that section's
         if not mention.has_time:
             near = self._time_near(sd, mention)
-            if near is not None:
-                clock = near
+            found = (sd, near) if near is not None else (
+                self._same_day_time(section_docs, mention) or self._programme_time(section_docs, sd, mention))
+            if found is not None:
+                clock_sd, clock = found
         event.start = to_datetime(mention.first, clock.start_time, zone)
         event.add_evidence("start", sd.evidence(mention.start, mention.end))
         if clock is not mention:
-            event.add_evidence("start", sd.evidence(clock.start, clock.end))
+            event.add_evidence("start", clock_sd.evidence(clock.start, clock.end))
         if clock.end_time is not None:
             last = mention.first
             if mention.last and mention.last != mention.first:
@@ -335,7 +418,7 @@ class EventExtractor:
             if end <= event.start and last == mention.first:
                 end += timedelta(days=1)  # "19.00–01.00"
             event.end = end
-            event.add_evidence("end", sd.evidence(clock.start, clock.end))
+            event.add_evidence("end", clock_sd.evidence(clock.start, clock.end))
 
     def _date_cue_fallback(self, event: EventDetails, message: ParsedMessage, section_docs: list[SectionDoc],
                            zone: tzinfo) -> None:
@@ -501,11 +584,25 @@ class EventExtractor:
         """industry / healthcare / third_party / joint: the categorizer, corrected by who the organizer is."""
         lang = self.language_of(message)
         nlp = self.pipelines[lang]
-        doc = self.arranger_doc(message, section_docs) if "arranger" in nlp.pipe_names else None
-        if doc is None:
+        if "arranger" not in nlp.pipe_names:
             return
-        doc = nlp.get_pipe("arranger")(doc)
-        label, score = max(doc.cats.items(), key=lambda item: item[1])
+        pipe = nlp.get_pipe("arranger")
+        docs = [sd.doc for sd in section_docs if sd.source != "signature" and len(sd.doc)]
+        if not docs:
+            return
+        if _UNIGRAM_BOW.get(id(pipe)) is None:
+            _UNIGRAM_BOW[id(pipe)] = _is_unigram_bow(pipe)
+        if _UNIGRAM_BOW[id(pipe)]:
+            # A bag of single words sees the same counts in the sections as in one joined Doc:
+            # score a view of their tokens instead of building that Doc (same scores, far cheaper).
+            scores = pipe.predict([_TokenView(docs)])
+            cats = {label: float(scores[0, column]) for column, label in enumerate(pipe.labels)}
+        else:
+            doc = self.arranger_doc(message, section_docs)
+            if doc is None:
+                return
+            cats = pipe(doc).cats
+        label, score = max(cats.items(), key=lambda item: item[1])
         if label == "none" or score < self.arranger_threshold:
             return
         kinds = _org_kinds(event.organizer or "")
@@ -516,6 +613,29 @@ class EventExtractor:
         elif label == "industry" and kinds == {"third_party"}:
             label = "third_party"
         event.arranger = label
+
+
+class _TokenView:
+    """The tokens of several docs as one, for a model that only reads `to_array` (a unigram bag)."""
+
+    def __init__(self, docs: list[Doc]) -> None:
+        self.docs = docs
+
+    def __len__(self) -> int:
+        return sum(len(doc) for doc in self.docs)
+
+    def to_array(self, attrs: Any) -> Any:
+        return numpy.concatenate([doc.to_array(attrs) for doc in self.docs])
+
+
+#: Per arranger pipe: is its model spaCy's bag of words over single words (ngram_size 1)?
+_UNIGRAM_BOW: dict[int, bool] = {}
+
+
+def _is_unigram_bow(pipe: Any) -> bool:
+    """True when the only layer that reads the Doc is `extract_ngrams` with single words."""
+    extract = [node for node in pipe.model.walk() if node.name == "extract_ngrams"]
+    return len(extract) == 1 and extract[0].attrs.get("ngram_size") == 1
 
 
 _COMPANY = re.compile(r"(?<![\w])(?:AB|AS|ASA|A/S|ApS|Ltd|GmbH|Inc|Oy|AG|Pharma|Medical|Diagnostics|Medtech|Biotech)(?![\w])")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from itertools import accumulate
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from thinc.api import Model, SparseLinear, chain, get_current_ops
 from thinc.types import Ragged
 
 from triage.nlp.candidates import field_candidates
+from triage.nlp.fastre import compile_guarded
 from triage.nlp.components.dates import ANCHOR, MENTIONS
 from triage.nlp.dates import Mention
 from triage.nlp.patterns import load_patterns
@@ -91,6 +93,10 @@ def doc_cues(doc: Doc) -> list[Cue]:
     return cues
 
 
+_SENTENCE_START = re.compile(r"(?:[.!?:]\s|\n)$")
+_CODED = re.compile(r"[A-Z].*[A-Z]|\d|[a-z][A-Z]")
+
+
 def product_spans(text: str) -> list[tuple[int, int, str]]:
     """Capitalised or coded names that may be products, outside the first word of a sentence."""
     out: list[tuple[int, int, str]] = []
@@ -101,8 +107,8 @@ def product_spans(text: str) -> list[tuple[int, int, str]]:
         if word.split()[-1] in ("AB", "AS", "ASA", "GmbH", "Ltd", "Inc", "Oy", "HF"):
             continue
         before = text[max(0, match.start() - 2):match.start()]
-        kind = "product:start" if (match.start() == 0 or re.search(r"(?:[.!?:]\s|\n)$", before)) else "product"
-        if not re.search(r"[A-Z].*[A-Z]|\d|[a-z][A-Z]", word) and kind == "product:start":
+        kind = "product:start" if (match.start() == 0 or _SENTENCE_START.search(before)) else "product"
+        if kind == "product:start" and not _CODED.search(word):
             continue
         out.append((match.start(), match.end(), kind))
     return out
@@ -208,17 +214,23 @@ def word_classes(word: str) -> tuple[str, ...]:
 #: that writes for others is not; a newsletter states no event at all.
 MESSAGE_FLAGS = "triage.message_flags"
 _FLAG_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("invite1p", re.compile(
+    ("invite1p", compile_guarded(
         r"\b(?:vi|we|jeg|jag|I)\s+(?:\w+\s+){0,2}?(?:bjuder|inbjuder|inviterer|invite|arrangerar|arrangerer|anordnar|"
         r"organi[sz]e|host|are hosting|holder|håller|välkomnar|ønsker velkommen|welcome|kommer gärna|kommer gjerne|"
         r"vil gjerne komme|would like to visit|besöker|besøker|visit)\b", re.IGNORECASE)),
-    ("organised", re.compile(r"\b(?:arrangeras av|arrangeres av|anordnas av|organi[sz]ed by|hosted by|i regi av|"
+    ("organised", compile_guarded(r"\b(?:arrangeras av|arrangeres av|anordnas av|organi[sz]ed by|hosted by|i regi av|"
                              r"arrangör|arrangør|organi[sz]er|värd|vert)\b", re.IGNORECASE)),
-    ("sponsor", re.compile(r"(?:sponsor|sponse|partner|på vegne av|på uppdrag av|på oppdrag fra|on behalf of|"
+    ("sponsor", compile_guarded(r"(?:sponsor|sponse|partner|på vegne av|på uppdrag av|på oppdrag fra|on behalf of|"
                            r"kurskomit|kurskommit|programkomit|planeringsgrupp|planleggingsgrupp|arrangørgrupp|"
                            r"organi[sz]ing committee|utställ|utstill|exhibit|monter|standplass)", re.IGNORECASE)),
-    ("newsletter", re.compile(r"(?:nyhetsbrev|newsletter|avregistrera|avmeld|unsubscribe|prenumer|abonn)", re.IGNORECASE)),
-    ("invitation", re.compile(r"(?:inbjudan|inbjud|invitasjon|invitation|invitere|invite|välkommen|velkommen|welcome|"
+    ("newsletter", compile_guarded(r"(?:nyhetsbrev|newsletter|avregistrera|avmeld|unsubscribe|prenumer|abonn)", re.IGNORECASE)),
+    # Notices that name a day but no event: deliveries, out-of-office replies, job ads, invoices, HR reminders.
+    ("notice", compile_guarded(r"(?:leveransavi|leveranseavi|leveransbesked|delivery (?:notice|note|confirmation)|expected delivery|"
+                               r"leveransdag|leveringsdag|orderbekräft|ordrebekreft|order confirmation|följesedel|følgeseddel|"
+                               r"frånvaro|fravær|out of office|autosvar|automatiskt svar|automatisk svar|på semester|på ferie|"
+                               r"ledig (?:\d+ ?% )?(?:fast |faste |vikariat |midlertidig )?stilling|ledig tjänst|lediga tjänster|søknadsfrist|ansökningstid|vacancy|"
+                               r"tidrapport|timeliste|lönespec|faktura(?:nummer|nr)|invoice (?:number|no))", re.IGNORECASE)),
+    ("invitation", compile_guarded(r"(?:inbjudan|inbjud|invitasjon|invitation|invitere|invite|välkommen|velkommen|welcome|"
                               r"anmäl|påmeld|register|sign up|program|agenda)", re.IGNORECASE)),
 )
 
@@ -230,6 +242,24 @@ def message_flags(texts: list[str]) -> list[str]:
     return [name if regex.search(joined) else f"not_{name}" for name, regex in _FLAG_PATTERNS]
 
 
+@lru_cache(maxsize=2**14)
+def _token_info(word: str) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[int, ...], bool, bool, bool, bool]:
+    """What the features need of one token's text, computed once per distinct word:
+    (lower, bag-of-words features, lexicon classes, their hashed keys, digit, upper0, titled, "@")."""
+    lower = word.lower()
+    if not lower.isalpha():
+        feats: tuple[str, ...] = ()
+        classes = word_classes(lower) if lower[:1].isalpha() else ()
+    else:
+        classes = word_classes(lower)
+        if len(lower) > 6 and AFFIXES:
+            feats = (f"w={lower}", f"s5={lower[-5:]}", f"p5={lower[:5]}")
+        else:
+            feats = (f"w={lower}",)
+    return (lower, feats, classes, tuple(_hash(f) for f in feats), bool(_DIGIT.search(word)), word[:1].isupper(),
+            word[:1].isupper() or not word.isalpha(), "@" in word)
+
+
 class _DocContext:
     """Per-doc facts the features of every candidate need, computed once (no Token objects later)."""
 
@@ -238,48 +268,36 @@ class _DocContext:
         self.text = text
         self.source = doc.user_data.get(SECTION, "body")
         domain = (doc.user_data.get(SENDER_DOMAIN) or "").lower()
-        self.domain_stem = re.sub(r"[^a-zåäöæø0-9]", "", domain.split(".")[0]) if domain else ""
+        self.domain_stem = _NON_ALNUM.sub("", domain.split(".")[0]) if domain else ""
         starts, ends = _token_offsets(doc)
         self.starts = starts
         self.words = words = [text[s:e] for s, e in zip(starts, ends)]
         n = len(words)
-        trailing = [text[e:e + 1] for e in ends]
-        self.lower = lower = [w.lower() for w in words]
+        infos = [_token_info(w) for w in words]
+        # One transposition instead of a comprehension per attribute; prefix counts by accumulate.
+        columns = list(zip(*infos)) if infos else [()] * 8
+        self.lower = lower = list(columns[0])
+        self.word_feats: list[tuple[str, ...]] = list(columns[1])
+        self.classes: list[tuple[str, ...]] = list(columns[2])
+        self.word_keys: list[tuple[int, ...]] = list(columns[3])
+        self.digit = list(columns[4])
+        self.upper0 = list(columns[5])
+        self.titled = list(columns[6])
+        self.at = list(columns[7])
         self.space = space = [w.isspace() for w in words]
         #: Non-space token positions, and for each token how many non-space tokens come before it.
         self.solid: list[int] = [i for i in range(n) if not space[i]]
-        rank = [0] * (n + 1)
-        count = 0
-        for i in range(n):
-            rank[i] = count
-            if not space[i]:
-                count += 1
-        rank[n] = count
-        self.rank = rank
-        #: The bag-of-words features of each token, built once: candidates overlap a lot.
-        self.word_feats: list[tuple[str, ...]] = []
-        self.classes: list[tuple[str, ...]] = []
-        for word in lower:
-            if not word.isalpha():
-                self.word_feats.append(())
-                self.classes.append(word_classes(word) if word[:1].isalpha() else ())
-                continue
-            self.classes.append(word_classes(word))
-            if len(word) > 6 and AFFIXES:
-                self.word_feats.append((f"w={word}", f"s5={word[-5:]}", f"p5={word[:5]}"))
-            else:
-                self.word_feats.append((f"w={word}",))
-        self.digit = [bool(_DIGIT.search(w)) for w in words]
-        self.upper0 = [w[:1].isupper() for w in words]
-        self.titled = [w[:1].isupper() or not w.isalpha() for w in words]
-        self.at = ["@" in w for w in words]
-        self.breaks_after = ["\n" in w or t == "\n" for w, t in zip(words, trailing)]
-        self.line_of: list[int] = []
-        line = 0
-        for word, token_break in zip(words, self.breaks_after):
-            self.line_of.append(line)
-            if token_break:
-                line += word.count("\n") + 1 if "\n" not in word else word.count("\n")
+        self.rank = list(accumulate((not sp for sp in space), initial=0))
+        self.breaks_after = [("\n" in w) or text[e:e + 1] == "\n" for w, e in zip(words, ends)]
+        #: prefix counts over tokens (space tokens count as no digit, no "@", titled, no comma), so
+        #: "any digit in the span" is one subtraction instead of a loop per candidate
+        self.digit_before = list(accumulate(self.digit, initial=0))
+        self.at_before = list(accumulate(self.at, initial=0))
+        self.untitled_before = list(accumulate((not t for t in self.titled), initial=0))
+        self.comma_before = list(accumulate((w == "," for w in lower), initial=0))
+        # A token ending a line moves the next one down by its newlines (a break after it: one line).
+        steps = [(w.count("\n") if "\n" in w else 1) if brk else 0 for w, brk in zip(words, self.breaks_after)]
+        self.line_of: list[int] = list(accumulate(steps, initial=0))[:n]
         self.line_cue: dict[int, str] = {}
         for cue in doc_cues(doc):
             self.line_cue.setdefault(text.count("\n", 0, cue.start), cue.label)
@@ -289,6 +307,10 @@ class _DocContext:
                 self.orgs[(span.start, span.end)] = span.label_
         self.message_words: list[str] = list(doc.user_data.get(MESSAGE_WORDS) or [])
         self.flags: list[str] = list(doc.user_data.get(MESSAGE_FLAGS) or [])
+        self.flag_tuple: tuple[str, ...] = tuple(self.flags)
+        #: per start token (rank): the bag of words and the words before (span_keys fills them)
+        self.bag_cache: dict[int, _Bag] = {}
+        self.before_cache: dict[int, list[int]] = {}
         anchor = doc.user_data.get(ANCHOR)
         self.anchor = anchor.date() if anchor is not None else None
         self.mentions: dict[tuple[int, int], Mention] = {}
@@ -297,16 +319,13 @@ class _DocContext:
                 span = token_span(doc, mention.start, mention.end)
                 if span is not None:
                     self.mentions[span] = mention
-        dated = [0] * (n + 1)
+        dated = [0] * n
         if "dates" in doc.spans:
             for span in doc.spans["dates"]:
                 if span.label_ in ("date", "time", "relative"):
-                    for i in range(span.start, span.end):
-                        dated[i] = 1
+                    dated[span.start:span.end] = [1] * (span.end - span.start)
         #: prefix sums of dated tokens, so a candidate's count is one subtraction
-        self.dated_before = [0] * (n + 1)
-        for i in range(n):
-            self.dated_before[i + 1] = self.dated_before[i] + dated[i]
+        self.dated_before = list(accumulate(dated, initial=0))
 
 
 def span_features(ctx: _DocContext, start: int, end: int, kinds: set[str]) -> list[str]:
@@ -421,6 +440,213 @@ def span_features(ctx: _DocContext, start: int, end: int, kinds: set[str]) -> li
     return feats
 
 
+
+_NON_ALNUM = re.compile(r"[^a-zåäöæø0-9]")
+_LENGTH_EDGES = (1, 2, 3, 5, 8, 12, 20, 35)
+_LINE_EDGES = (0, 1, 2, 4, 8, 16)
+_COMMA_EDGES = (0, 1, 2, 4)
+_NO_KINDS: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=2**14)
+def _kind_keys(kinds: frozenset[str], src: str, length: str) -> tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...]]:
+    """The keys of a candidate's source, length and kinds (the head of span_features), with its
+    sorted kinds and kind heads; a few hundred distinct (kinds, source, length) cover a corpus."""
+    ordered = sorted(kinds) or ["none"]
+    heads = sorted({kind.split(":", 1)[0] for kind in ordered})
+    feats = [f"src={src}", f"len={length}", f"src|len={src}|{length}"]
+    for kind in ordered:
+        parts = kind.split(":")
+        feats.append(f"k={kind}")
+        if len(parts) > 1:
+            feats.append(f"k01={parts[0]}:{parts[1]}")
+        feats.append(f"k|src={kind}|{src}")
+        feats.append(f"k|len={kind}|{length}")
+    for head in heads:
+        feats.append(f"k0={head}")
+    return tuple(_hash(f) for f in feats), tuple(ordered), tuple(heads)
+
+
+_KEY_TABLES: dict[str, dict[str, int]] = {}
+_KEY_TABLE_SIZE = 2**13
+
+
+def _key(prefix: str, value: str) -> int:
+    """The key of the feature `prefix + value`, from one dict per prefix (no string built on a hit;
+    a dict lookup costs a fraction of an lru_cache call). A table that grows past its size starts
+    afresh, so a long-running worker does not grow with the words it reads."""
+    table = _KEY_TABLES.get(prefix)
+    if table is None:
+        table = _KEY_TABLES[prefix] = {}
+    key = table.get(value)
+    if key is None:
+        if len(table) >= _KEY_TABLE_SIZE:
+            table.clear()
+        key = table[value] = zlib.crc32((prefix + value).encode("utf-8"))
+    return key
+
+
+@lru_cache(maxsize=2**13)
+def _lex_keys(seen: frozenset[str], heads: tuple[str, ...]) -> tuple[int, ...]:
+    feats: list[str] = []
+    for label in sorted(seen):
+        feats.append(f"lex={label}")
+        for head in heads:
+            feats.append(f"lex|k0={label}|{head}")
+    return tuple(_hash(f) for f in feats)
+
+
+@lru_cache(maxsize=2**12)
+def _flag_keys(flags: tuple[str, ...], src: str, org: str | None) -> tuple[int, ...]:
+    """The message-flag keys (org None: the candidate is no organisation-like span)."""
+    feats: list[str] = []
+    for flag in flags:
+        feats.append(f"m={flag}")
+        feats.append(f"m|src={flag}|{src}")
+        if org is not None:
+            feats.append(f"m|org={flag}|{org}|{src}")
+    return tuple(_hash(f) for f in feats)
+
+
+_DIGIT0, _DIGIT1, _UPPER0, _ALLTITLE, _ORGSUFFIX, _EMAIL, _QUESTION, _HAS_DATE, _ALL_DATE, _LINE_START, _LINE_END, _SENDER = (
+    _hash(f) for f in ("digit0", "digit", "upper0", "alltitle", "orgsuffix", "email", "question", "has_date", "all_date",
+                       "line_start", "line_end", "sender_domain"))
+
+
+class _Bag:
+    """The bag-of-words keys of the words from one start token, grown on demand: with the offset and
+    the lexicon classes seen after each word count, a candidate of n words takes a prefix."""
+
+    __slots__ = ("flat", "offsets", "seen_by_length", "seen", "rank")
+
+    def __init__(self, rank_start: int) -> None:
+        self.flat: list[int] = []
+        self.offsets = [0]
+        self.seen_by_length: list[frozenset[str]] = [frozenset()]
+        self.seen: set[str] = set()
+        self.rank = rank_start
+
+    def upto(self, ctx: "_DocContext", size: int) -> tuple[list[int], frozenset[str]]:
+        """The keys and the classes of the first `size` words (size ≤ BAG_WORDS)."""
+        built = len(self.offsets) - 1
+        if size > built:
+            for i in ctx.solid[self.rank + built:self.rank + size]:
+                self.flat.extend(ctx.word_keys[i])
+                self.offsets.append(len(self.flat))
+                self.seen.update(ctx.classes[i])
+                self.seen_by_length.append(frozenset(self.seen))
+        return self.flat[:self.offsets[size]], self.seen_by_length[size]
+
+
+def _before_keys(ctx: _DocContext, rank_start: int) -> list[int]:
+    """The keys of the (up to three) words before a start: p1, p2, p3, the class of p1, p1_p2."""
+    lower, classes, solid = ctx.lower, ctx.classes, ctx.solid
+    previous = [lower[i] for i in solid[max(0, rank_start - 3):rank_start]][::-1]
+    keys: list[int] = []
+    for index, word in enumerate(previous):
+        keys.append(_key(f"p{index + 1}=", word))
+        if index == 0:
+            for label in classes[solid[rank_start - 1]]:
+                keys.append(_key("plex=", label))
+    if len(previous) >= 2:
+        keys.append(_key("p12=", f"{previous[0]}_{previous[1]}"))
+    return keys
+
+
+def span_keys(ctx: _DocContext, start: int, end: int, kinds: set[str] | frozenset[str]) -> list[int]:
+    """The hashed features of one candidate: exactly `map(_hash, span_features(...))`, in the same
+    order, but built from per-word and per-kind caches and prefix counts, without formatting the
+    strings again for every candidate (most of the scorer's time went there)."""
+    rank_start, rank_end = ctx.rank[start], ctx.rank[end]
+    solid = ctx.solid
+    n = rank_end - rank_start
+    src = ctx.source
+    length = _bucket(n, _LENGTH_EDGES)
+    head_keys, ordered, heads = _kind_keys(frozenset(kinds), src, length)
+    keys = list(head_keys)
+    if not n:
+        return keys
+    lower = ctx.lower
+    head = solid[rank_start]
+    tail = solid[rank_end - 1]
+    first, last = lower[head], lower[tail]
+    keys += [_key("f=", first), _key("l=", last), _key("f|l=", f"{first}|{last}")]
+    if n > 1:
+        keys.append(_key("f2=", f"{first}_{lower[solid[rank_start + 1]]}"))
+    classes = ctx.classes
+    # Candidates that start at the same token (a value and its cut, soft and comma variants) share
+    # their bag of words and the words before them: built once per start token.
+    bag = ctx.bag_cache.get(rank_start)
+    if bag is None:
+        bag = ctx.bag_cache[rank_start] = _Bag(rank_start)
+    bag_keys, seen = bag.upto(ctx, min(n, BAG_WORDS))
+    keys.extend(bag_keys)
+    if seen:
+        keys.extend(_lex_keys(seen, heads))
+    for label in classes[head]:
+        keys.append(_key("lexf=", label))
+    before = ctx.before_cache.get(rank_start)
+    if before is None:
+        before = ctx.before_cache[rank_start] = _before_keys(ctx, rank_start)
+    keys.extend(before)
+    for index, i in enumerate(solid[rank_end:rank_end + 2]):
+        keys.append(_key(f"n{index + 1}=", lower[i]))
+    words = ctx.words
+    if start == 0 or ctx.breaks_after[start - 1]:
+        keys.append(_LINE_START)
+    if end == len(words) or ctx.breaks_after[end - 1] or (end < len(words) and "\n" in words[end]):
+        keys.append(_LINE_END)
+    line = ctx.line_of[start]
+    line_bucket = _bucket(line, _LINE_EDGES)
+    keys += [_key("line=", line_bucket), _key("src|line=", f"{src}|{line_bucket}")]
+    cue = ctx.line_cue.get(line)
+    if cue:
+        keys.append(_key("linecue=", cue))
+    if ctx.digit[head]:
+        keys.append(_DIGIT0)
+    if ctx.digit_before[end] - ctx.digit_before[start]:
+        keys.append(_DIGIT1)
+    if ctx.upper0[head]:
+        keys.append(_UPPER0)
+    if ctx.untitled_before[end] == ctx.untitled_before[start]:
+        keys.append(_ALLTITLE)
+    if last in _ORG_SUFFIX:
+        keys.append(_ORGSUFFIX)
+    if ctx.at_before[end] - ctx.at_before[start]:
+        keys.append(_EMAIL)
+    if last in ("?", "!"):
+        keys.append(_QUESTION)
+    dated = ctx.dated_before[end] - ctx.dated_before[start]
+    if dated:
+        keys.append(_HAS_DATE if dated < n else _ALL_DATE)
+    keys.append(_key("commas=", _bucket(ctx.comma_before[end] - ctx.comma_before[start], _COMMA_EDGES)))
+    org = ctx.orgs.get((start, end))
+    if org:
+        keys.append(_key("isorg=", org))
+    else:
+        for (o_start, o_end), label in ctx.orgs.items():
+            if start <= o_start and o_end <= end:
+                keys.append(_key("hasorg=", label))
+                break
+    flags = ctx.flag_tuple
+    if flags:
+        org_like = org or "org" in heads or "np" in heads
+        keys.extend(_flag_keys(flags, src, (org or "-") if org_like else None))
+    mention = ctx.mentions.get((start, end))
+    if mention is not None:
+        keys.extend(map(_hash, _date_features(ctx, mention)))
+    elif MESSAGE_PRIOR:
+        keys.extend(_key("msg=", word) for word in ctx.message_words)
+    if ctx.domain_stem and len(ctx.domain_stem) >= 3:
+        joined = _NON_ALNUM.sub("", "".join(lower[i] for i in solid[rank_start:rank_end]))
+        if ctx.domain_stem in joined or (len(joined) >= 4 and joined[: max(4, len(joined) - 2)] in ctx.domain_stem):
+            keys.append(_SENDER)
+            for kind in ordered:
+                keys.append(_key("sender_domain|", kind))
+            for flag in ctx.flags:
+                keys.append(_key("sender_domain|m=", f"{flag}|{src}"))
+    return keys
+
 _DEADLINE_LEAD = re.compile(
     r"(?:senast|innan|före|innen|seinast|by|before|no later than|deadline|frist|sista|anmäl\w*|påmeld\w*|registr\w*|"
     r"register|svar\w*|osa|rsvp|apply|ansök\w*|søk\w*|sign up|reply|respond|besked|beskjed|si fra|säg till)\b[^\n]{0,50}$",
@@ -430,6 +656,14 @@ _PAST_LEAD = re.compile(
     r"(?:sedan|siden|since|efter|etter|after|från och med|fra og med|godkänt|godkjent|approved|mottatt|mottaget|received|"
     r"levererades|installerades|skickade|sendte|sent|daterad|datert|dated|fakturadatum|förfallodatum|forfallsdato|due|"
     r"gäller från|gjelder fra|valid from|from|fr\.o\.m\.?|t\.o\.m\.?|levereras|leveres|delivery|leverans)\b[^\n]{0,30}$",
+    re.IGNORECASE,
+)
+
+#: Words before a date that make it a delivery day, a leave, a job's first day or a pay day.
+_NOTICE_LEAD = re.compile(
+    r"(?:leverans\w*|leverans|levering\w*|delivery|delivered|skickas|sendes|shipped|ferie|semester|ledig|frånvarande|borte|"
+    r"away|out of office|stilling|tjänst|position|tiltredelse|tillträde|start date|lön\w*|lønn|utbetal\w*|betalas|"
+    r"attester\w*|faktur\w*|invoice|förfall\w*|forfall\w*)\b[^\n]{0,40}$",
     re.IGNORECASE,
 )
 
@@ -450,6 +684,8 @@ def _date_features(ctx: _DocContext, mention: Mention) -> list[str]:
         feats.append("dk_deadline_lead")
     if _PAST_LEAD.search(before):
         feats.append("dk_past_lead")
+    if _NOTICE_LEAD.search(before):
+        feats.append("dk_notice_lead")
     if not before.strip():
         feats.append("dk_line_start")
         previous_line = text[text.rfind("\n", 0, max(0, line_start - 1)) + 1:max(0, line_start - 1)].strip().lower()
@@ -488,11 +724,12 @@ def _features_forward(model: Model, inputs: tuple[list[Doc], Ragged], is_train: 
         candidates = doc.user_data.get(CANDIDATES) or {}
         ctx = _DocContext(doc)
         ctx.flags.append("coming_date" if doc.user_data.get(MESSAGE, id(doc)) in dated else "no_coming_date")
+        ctx.flag_tuple = tuple(ctx.flags)
         for row in data[offset:offset + int(count)]:
             start, end = int(row[0]), int(row[1])
-            feats = span_features(ctx, start, end, candidates.get((start, end), set()))
-            keys.extend(map(_hash, feats))
-            lengths.append(len(feats))
+            span = span_keys(ctx, start, end, candidates.get((start, end), _NO_KINDS))
+            keys.extend(span)
+            lengths.append(len(span))
         offset += int(count)
     out = (
         numpy.asarray(keys, dtype="uint64"),

@@ -10,11 +10,12 @@ from spacy.tokens import Doc
 
 from triage.nlp.patterns import load_patterns
 from triage.nlp.components.structure import doc_text
+from triage.nlp.fastre import compile_guarded
 
 CONTACTS_KEY = "contacts"
 ONLINE_KEY = "online"
 
-EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?![\w-])", re.IGNORECASE)
+EMAIL = compile_guarded(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?![\w-])", re.IGNORECASE)
 PHONE = re.compile(
     r"(?<![\w+])(?:\+\d{2}[\s-]?(?:\(0\)\s?)?\d{1,4}(?:[\s-]?\d{2,4}){2,4}|0\d{1,3}[\s-]\d{2,3}(?:[\s-]?\d{2,3}){1,3}|0\d{2,3}-\d{5,8})(?![\w])"
 )
@@ -52,7 +53,7 @@ class ContactTagger:
 @lru_cache(maxsize=1)
 def _online_patterns() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
     return tuple(
-        (item["id"], item["label"], re.compile(rf"(?<![\w]){item['regex']}(?![\w])", re.IGNORECASE))
+        (item["id"], item["label"], compile_guarded(rf"(?<![\w]){item['regex']}(?![\w])", re.IGNORECASE))
         for item in load_patterns("online")
     )
 

@@ -16,6 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from triage.nlp.components.structure import doc_text
+from triage.nlp.fastre import compile_guarded
 from triage.nlp.patterns import load_patterns
 
 ORGS_KEY = "orgs"
@@ -39,7 +40,7 @@ def org_patterns() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
         source = item["regex"]
         for macro, value in _MACROS.items():
             source = source.replace(macro, value)
-        compiled.append((item["id"], item["label"], re.compile(rf"(?<![\w&/-]){source}")))
+        compiled.append((item["id"], item["label"], compile_guarded(rf"(?<![\w&/-]){source}")))
     return tuple(compiled)
 
 
