@@ -94,6 +94,15 @@ def test_a_mail_only_to_persons_is_told_apart_from_one_to_the_function_mailbox()
     ("Gastria AS and the clinic organise the day jointly and share the costs.", "cue=joint"),
     ("Would your clinic act as a reference site for the new pump?", "cue=reference"),
     ("Brådskande säkerhetsmeddelande (FSN) – återkallelse av batch 42.", "cue=safety_notice"),
+    ("Ledig stilling: spesialsykepleier, 100 % fast stilling, søk via jobbportalen.", "cue=job"),
+    ("Vi rekryterar en produktspecialist. Tillträde enligt överenskommelse.", "cue=job"),
+    ("Denna information kräver ingen åtgärd.", "cue=no_action"),
+    ("No further action is required on your part.", "cue=no_action"),
+    ("Vi bekräftar att följande personer är anmälda till föreläsningen.", "cue=already_booked"),
+    ("Takk for påmeldingen! Du er påmeldt til kurset.", "cue=already_booked"),
+    ("Kvällsmötet den 4 mars är inställt.", "cue=finished"),
+    ("Tack till alla som deltog i enkäten!", "cue=finished"),
+    ("Kan vi komma förbi och visa den nya pumpen? Återkom gärna.", "cue=ask"),
 ])
 def test_concept_cues_are_read_in_each_language(body, cue):
     assert cue in features(body).signals
@@ -126,3 +135,22 @@ def test_every_cue_is_written_in_lowercase():
     from triage.classify.features import CUES
 
     assert [name for name, pattern in CUES.items() if pattern.pattern != pattern.pattern.lower()] == []
+
+
+@pytest.mark.parametrize("body", [
+    "Ledig stilling: intensivsykepleier. Søknadsfrist 31. mai, søk via jobbportalen.",
+    "Du er påmeldt til kurset 12. mars. Ingen handling nødvendig.",
+    "I'm out of the office until Monday. Automatic reply.",
+])
+def test_mails_that_propose_nothing_share_one_pooled_cue(body):
+    """Each kind is rare in the corpus; the pooled `cue=no_proposal` lets them learn from each other."""
+    assert "cue=no_proposal" in features(body).signals
+
+
+@pytest.mark.parametrize("body", [
+    "Vi vill gärna bjuda in er till en lunchföreläsning om astma den 12 maj. Anmälan till mig.",
+    "Vi söker en klinik som vill delta i ett utvecklingsprojekt; ansökan senast 1 mars.",
+    "Stipendiet söks senast 1 mars; bifoga CV och personligt brev.",
+])
+def test_an_invitation_or_a_call_for_applicants_is_not_read_as_a_mail_that_proposes_nothing(body):
+    assert "cue=no_proposal" not in features(body).signals

@@ -8,6 +8,7 @@ from email.message import EmailMessage
 import numpy as np
 import pytest
 
+from triage.classify.compiled import Block
 from triage.config import RuleOverride, RulesConfig, Settings
 from triage.message.parse import parse_message
 from triage.pipeline.stages import VerdictDecider
@@ -147,17 +148,16 @@ def test_a_violation_without_evidence_is_dropped(monkeypatch):
     assert "se-2026/3.1/travel" in outcome.rules_ran
 
 
-class _FixedVectorizer:
-    """Stands in for TF-IDF: one feature, 1.0 for a sentence that mentions a surprise."""
-
-    def transform(self, texts):
-        return np.array([[1.0 if "överraskning" in t.lower() else 0.0] for t in texts])
+def _surprise_block() -> Block:
+    """Stands in for TF-IDF: one word feature, 1.0 for a sentence that mentions a surprise (no idf, no norm)."""
+    return Block(name="words", kind="word", source="text", terms=["överraskning"],
+                 weights=np.array([[0.2]], dtype=np.float32), token_pattern=r"(?u)\b\w+\b")
 
 
 def test_scorer_findings_quote_the_sentence_and_low_confidence_asks_for_review():
     # logit = 0.2 * 1 - 0.3 < 0 → probability 0.475 for the surprise sentence: above its threshold, below review level
-    scorer = SentenceScorer(vectorizer=_FixedVectorizer(), codes=("entertainment",), coef=np.array([[0.2]]),
-                            intercept=np.array([-0.3]), thresholds={"entertainment": 0.45})
+    scorer = SentenceScorer(codes=("entertainment",), blocks=[_surprise_block()], intercept=np.array([-0.3]),
+                            thresholds={"entertainment": 0.45})
     message = mail("Vi bjuder in till en kväll ombord med utsikt. Kvällen blir en överraskning med föreläsning.")
     rule_checker = RulebookChecker({"se-2026": replace(BOOKS["se-2026"])}, LEXICONS, RulesConfig(), scorer)
     outcome = rule_checker.check(message, FULL_EVENT, Classification(chapter="3.2"), SE)

@@ -111,7 +111,15 @@ class Block:
         self._words[word] = found
         return found
 
-    def _char_counts(self, lowered: str) -> tuple[np.ndarray, np.ndarray]:
+    def raw_counts(self, lowered: str) -> tuple[np.ndarray, np.ndarray]:
+        """(column indices, counts) as `counts`, except that a column may come more than once (to be summed).
+
+        For callers that sum many texts' terms in one go (the rules' sentence scorer)."""
+        if self.kind == "char_wb":
+            return self._char_columns(lowered)
+        return self._word_counts(lowered)
+
+    def _char_columns(self, lowered: str) -> tuple[np.ndarray, np.ndarray]:
         words = Counter(lowered.split())
         if not words:
             return _EMPTY_INT, _EMPTY_FLOAT
@@ -119,8 +127,15 @@ class Block:
         sizes = np.fromiter(map(len, parts), np.intp, len(parts))
         if not sizes.any():
             return _EMPTY_INT, _EMPTY_FLOAT
-        columns = np.concatenate(parts)
-        repeats = np.repeat(np.fromiter(words.values(), np.float64, len(words)), sizes)
+        return np.concatenate(parts), np.repeat(np.fromiter(words.values(), np.float64, len(words)), sizes)
+
+    def _char_counts(self, lowered: str) -> tuple[np.ndarray, np.ndarray]:
+        columns, repeats = self._char_columns(lowered)
+        if not len(columns):
+            return _EMPTY_INT, _EMPTY_FLOAT
+        if len(columns) * 16 < len(self.terms):  # a short text: sort its few columns, not scan them all
+            present, inverse = np.unique(columns, return_inverse=True)
+            return present.astype(np.intp), np.bincount(inverse, weights=repeats)
         dense = np.bincount(columns, weights=repeats, minlength=len(self.terms))
         present = np.flatnonzero(dense)
         return present, dense[present]
@@ -157,6 +172,65 @@ def _wanted(token: str, kind: str) -> bool:
     if kind == "all":
         return True
     return token.startswith(TEXT_SIGNAL_PREFIXES) == (kind == "text")
+
+
+def tfidf_block(name: str, vector: Any, coef: np.ndarray, source: str, *, weight: float = 1.0) -> Block:
+    """A Block from a fitted TfidfVectorizer whose columns are the first ones of `coef` (rows: classes).
+
+    Only the options `Block` reproduces are accepted (word or char_wb analyzer, lowercasing, the
+    default preprocessing, l2 or no norm); anything else raises NotCompilable.
+    """
+    analyzer = vector.analyzer
+    if (analyzer not in ("word", "char_wb") or not vector.lowercase or vector.strip_accents
+            or vector.preprocessor or vector.tokenizer or vector.stop_words is not None or vector.binary
+            or vector.norm not in ("l2", None) or vector.input != "content"):
+        raise NotCompilable(f"block {name}: TF-IDF options not reproduced")
+    vocabulary = vector.vocabulary_
+    terms = [""] * len(vocabulary)
+    for term, column in vocabulary.items():
+        terms[column] = term
+    if coef.shape[1] < len(terms):
+        raise NotCompilable(f"block {name}: {len(terms)} terms, {coef.shape[1]} weight columns left")
+    idf = np.asarray(vector.idf_, dtype=np.float64) if vector.use_idf else None
+    return Block(
+        name=name, kind=analyzer, source=source, terms=terms,
+        weights=np.ascontiguousarray(np.asarray(coef[:, :len(terms)], dtype=np.float64).T * weight,
+                                     dtype=np.float32),
+        idf=idf, ngram_range=tuple(vector.ngram_range), sublinear_tf=bool(vector.sublinear_tf),
+        norm=vector.norm, token_pattern=vector.token_pattern if analyzer == "word" else None,
+    )
+
+
+def write_blocks(blocks: Sequence[Block], arrays: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Put each block's arrays into `arrays` (terms_i, weights_i, idf_i) and return their specs for the metadata."""
+    specs = []
+    for i, block in enumerate(blocks):
+        if any("\n" in term for term in block.terms):
+            raise NotCompilable(f"block {block.name} has a term with a newline")
+        specs.append({"name": block.name, "kind": block.kind, "source": block.source,
+                      "ngram_range": list(block.ngram_range), "sublinear_tf": block.sublinear_tf,
+                      "norm": block.norm, "token_pattern": block.token_pattern, "idf": block.idf is not None})
+        arrays[f"terms_{i}"] = np.frombuffer("\n".join(block.terms).encode("utf-8"), dtype=np.uint8)
+        arrays[f"weights_{i}"] = block.weights
+        if block.idf is not None:
+            arrays[f"idf_{i}"] = block.idf
+    return specs
+
+
+def read_blocks(specs: Sequence[dict[str, Any]], data: Any) -> list[Block]:
+    """The blocks `write_blocks` wrote, from an opened .npz."""
+    blocks = []
+    for i, spec in enumerate(specs):
+        raw = data[f"terms_{i}"].tobytes().decode("utf-8")
+        blocks.append(Block(
+            name=spec["name"], kind=spec["kind"], source=spec["source"],
+            terms=raw.split("\n") if raw else [],
+            weights=np.ascontiguousarray(data[f"weights_{i}"]),
+            idf=data[f"idf_{i}"] if spec["idf"] else None,
+            ngram_range=tuple(spec["ngram_range"]), sublinear_tf=spec["sublinear_tf"],
+            norm=spec["norm"], token_pattern=spec["token_pattern"],
+        ))
+    return blocks
 
 
 class CompiledChapterModel:
@@ -216,17 +290,7 @@ class CompiledChapterModel:
         meta: dict[str, Any] = {"format": FORMAT, "version": version, "classes": [str(c) for c in self.classes_],
                                 "calibration": self.calibration, "blocks": []}
         arrays: dict[str, np.ndarray] = {"intercept": self.intercept, "calibration_params": self.calibration_params}
-        for i, block in enumerate(self.blocks):
-            if any("\n" in term for term in block.terms):
-                raise NotCompilable(f"block {block.name} has a term with a newline")
-            meta["blocks"].append({"name": block.name, "kind": block.kind, "source": block.source,
-                                   "ngram_range": list(block.ngram_range), "sublinear_tf": block.sublinear_tf,
-                                   "norm": block.norm, "token_pattern": block.token_pattern,
-                                   "idf": block.idf is not None})
-            arrays[f"terms_{i}"] = np.frombuffer("\n".join(block.terms).encode("utf-8"), dtype=np.uint8)
-            arrays[f"weights_{i}"] = block.weights
-            if block.idf is not None:
-                arrays[f"idf_{i}"] = block.idf
+        meta["blocks"] = write_blocks(self.blocks, arrays)
         arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
@@ -240,17 +304,7 @@ class CompiledChapterModel:
             meta = json.loads(data["meta"].tobytes().decode("utf-8"))
             if meta.get("format") != FORMAT:
                 raise NotCompilable(f"{path} has format {meta.get('format')}, this code reads {FORMAT}")
-            blocks = []
-            for i, spec in enumerate(meta["blocks"]):
-                raw = data[f"terms_{i}"].tobytes().decode("utf-8")
-                blocks.append(Block(
-                    name=spec["name"], kind=spec["kind"], source=spec["source"],
-                    terms=raw.split("\n") if raw else [],
-                    weights=np.ascontiguousarray(data[f"weights_{i}"]),
-                    idf=data[f"idf_{i}"] if spec["idf"] else None,
-                    ngram_range=tuple(spec["ngram_range"]), sublinear_tf=spec["sublinear_tf"],
-                    norm=spec["norm"], token_pattern=spec["token_pattern"],
-                ))
+            blocks = read_blocks(meta["blocks"], data)
             model = cls(classes=meta["classes"], blocks=blocks, intercept=data["intercept"],
                         calibration=meta["calibration"], calibration_params=data["calibration_params"])
         return model, str(meta["version"])
@@ -295,22 +349,9 @@ def compile_estimator(estimator: Any) -> CompiledChapterModel:
         if len(part.steps) != 2:
             raise NotCompilable(f"block {name} is not select + vectoriser")
         if isinstance(vector, TfidfVectorizer) and isinstance(select, TextOf):
-            analyzer = vector.analyzer
-            if (analyzer not in ("word", "char_wb") or not vector.lowercase or vector.strip_accents
-                    or vector.preprocessor or vector.tokenizer or vector.stop_words is not None or vector.binary
-                    or vector.norm not in ("l2", None) or vector.input != "content"):
-                raise NotCompilable(f"block {name}: TF-IDF options not reproduced")
-            vocabulary = vector.vocabulary_
-            terms = [""] * len(vocabulary)
-            for term, column in vocabulary.items():
-                terms[column] = term
-            idf = np.asarray(vector.idf_, dtype=np.float64) if vector.use_idf else None
-            blocks.append(Block(
-                name=name, kind=analyzer, source=select.field, terms=terms,
-                weights=np.ascontiguousarray(coef[:, offset:offset + len(terms)].T * weight, dtype=np.float32),
-                idf=idf, ngram_range=tuple(vector.ngram_range), sublinear_tf=bool(vector.sublinear_tf),
-                norm=vector.norm, token_pattern=vector.token_pattern if analyzer == "word" else None,
-            ))
+            block = tfidf_block(name, vector, coef[:, offset:], select.field, weight=weight)
+            blocks.append(block)
+            terms = block.terms
         elif isinstance(vector, DictVectorizer) and isinstance(select, SignalsOf):
             terms = list(vector.feature_names_)
             blocks.append(Block(

@@ -162,9 +162,16 @@ CUES: dict[str, re.Pattern[str]] = {
     "absence": _cue(r"frånvar\w*", r"fravær\w*", r"out of (?:the )?office", r"semester", r"ferie", r"tjänstledig\w*",
                     r"permisjon", r"tillbaka (?:den|på|igen)", r"tilbake (?:den|på|igjen)", r"back (?:on|in the office)",
                     r"automatiskt svar", r"automatisk svar", r"automatic reply", r"autosvar"),
-    "job": _cue(r"platsannons\w*", r"ledig stilling\w*", r"ledig tjänst\w*", r"vi söker", r"vi søker", r"we are hiring",
-                r"job\b", r"jobb\w*", r"rekryter\w*", r"rekrutter\w*", r"recruit\w*", r"tjänst som", r"stilling som",
-                r"ansökan\w*", r"søknad\w*", r"cv\b", r"vacanc\w*"),
+    # A job ad, not a stipend or an assignment: words for a post and its terms, never "ansökan"/"søknad" alone.
+    "job": _cue(r"platsannons\w*", r"stillingsannonse\w*", r"ledig(?:a)? (?:stilling|tjänst|tjänster|jobb)\w*",
+                r"we are hiring", r"vi rekryterar", r"vi rekrutterer", r"rekryteringskonsult\w*", r"rekrutteringskonsulent\w*",
+                r"recruit(?:er|ers|ment consultant)", r"job\b", r"jobbet\b", r"jobbannons\w*", r"tjänst som", r"stilling som",
+                r"position as", r"job opening\w*", r"vacanc\w*", r"karriär\w*", r"karriere\w*", r"career\w*",
+                r"fast (?:stilling|tjänst|anställning)", r"tillsvidareanställning\w*", r"vikariat\w*", r"tillträde\w*",
+                r"tiltredelse\w*", r"salary", r"lønn\b", r"lønnsvilkår", r"lön enligt", r"månadslön\w*",
+                r"sök tjänsten", r"søk (?:via|på) (?:stillingen|jobbportalen)", r"headhunt\w*",
+                r"søknadsfrist for stillingen", r"turnus",
+                r"helgevakter", r"helgtjänstgöring", r"heltidstjänst\w*", r"100 ?% (?:fast )?(?:stilling|tjänst)"),
     "patient_mail": _cue(r"min (?:mamma|pappa|man|fru|son|dotter)", r"mitt barn", r"jeg er pasient", r"jag är patient",
                          r"min behandling", r"mine? time\w*", r"min tid", r"journal\w*", r"remiss\w*", r"henvisning\w*",
                          r"symptom\w*", r"my (?:appointment|treatment|mother|father)", r"klagomål\w*", r"klage\w*"),
@@ -183,6 +190,41 @@ CUES: dict[str, re.Pattern[str]] = {
     "confirmation": _cue(r"bekräft\w*", r"bekreft\w*", r"confirm\w*", r"kvitto\w*", r"kvittering\w*", r"receipt",
                          r"tack för din anmälan", r"takk for påmeldingen", r"thank you for registering",
                          r"registration (?:is )?confirmed"),
+    # "Nothing for you to do": information only, never a proposal.
+    "no_action": _cue(r"ingen åtgärd\w*", r"inga (?:ytterligare )?åtgärder", r"kräver ingen", r"behöver inte göra",
+                      r"ingen handling", r"ingen tiltak", r"krever ingen", r"trenger ikke (?:å )?gjøre noe",
+                      r"no (?:further )?action (?:is )?(?:required|needed)", r"no action on your part",
+                      r"nothing (?:further )?(?:is )?(?:needed|required)", r"du behöver inte svara",
+                      r"du trenger ikke svare", r"no need to (?:reply|respond)"),
+    "fyi": _cue(r"för kännedom", r"till kännedom", r"för information", r"til orientering", r"til informasjon",
+                r"for your information", r"fyi\b", r"till berörda", r"til berørte", r"to whom it may concern"),
+    # A registration or booking already made: a confirmation, not an invitation.
+    "already_booked": _cue(r"är anmäld\w*", r"är registrerad\w*", r"er påmeldt\w*", r"er registrert\w*", r"påmeldte:",
+                           r"anmälda:", r"you are registered", r"you have registered", r"you are (?:now )?booked",
+                           r"your registration", r"din anmälan", r"din påmelding", r"din plats är", r"plassen din er",
+                           r"your (?:seat|place) (?:is|has been)", r"bokningsbekräftelse\w*", r"bookingbekreftelse\w*",
+                           r"booking confirmation\w*", r"anmälningsbekräftelse\w*", r"påmeldingsbekreftelse\w*",
+                           r"registration confirmation\w*", r"tack för (?:din|er) anmälan", r"takk for (?:din )?påmelding\w*",
+                           r"thank you for (?:your )?registering", r"thanks for registering"),
+    # Something already agreed with the unit (a follow-up of an invitation it accepted).
+    "as_agreed": _cue(r"som avtalat", r"som avtalt", r"as agreed", r"enligt överenskommelse", r"som planlagt",
+                      r"som vi pratade om", r"som vi snakket om", r"as discussed"),
+    "reminder": _cue(r"påminnelse\w*", r"påminnelse", r"reminder\w*", r"glöm inte", r"ikke glem", r"don't forget",
+                     r"i morgon", r"imorgon", r"tomorrow"),
+    # An activity that is over, cancelled or moved: a thank-you, a cancellation, results.
+    "finished": _cue(r"tack (?:till alla|för att ni deltog|för ert deltagande|för deltagandet|för att du deltog)",
+                     r"takk (?:til alle|for at dere deltok|for at du deltok|for deltakelsen)",
+                     r"thank you (?:to everyone|for attending|for taking part|for participating)", r"är avslutad\w*",
+                     r"er avsluttet", r"has (?:now )?closed", r"has ended", r"inställ\w*", r"avlys\w*", r"cancel\w*",
+                     r"ställs in", r"avbokad\w*", r"avbestilt\w*", r"postponed", r"uppskjut\w*",
+                     r"flyttas till", r"flyttes til", r"moved to", r"resultaten", r"resultatene"),
+    "ask": _cue(r"kan vi (?:komma|få|träffa|boka|besöka)", r"får vi", r"kan vi få", r"kan vi kom\w*", r"kan vi få komme",
+                r"vi föreslår", r"vi foreslår", r"we suggest", r"vore (?:toppen|kul|roligt|bra)", r"hadde vært fint",
+                r"återkom\w*", r"hör av (?:dig|er)", r"gi (?:meg |oss )?beskjed", r"meld fra", r"let (?:me|us) know",
+                r"get back to", r"svara (?:bara|gärna)", r"svar gjerne", r"please reply", r"anmäl er", r"meld dere på",
+                r"passar det", r"passer det", r"does (?:that|this) suit", r"vi kör", r"vi kjører", r"we(?:'re| are) running",
+                r"vill gärna bidra", r"vil gjerne bidra", r"would like to (?:support|contribute|sponsor|offer|invite|visit)",
+                r"kort fråga", r"kort spørsmål", r"quick question", r"intresserad\w*", r"interessert\w*", r"interested"),
     "invite": _cue(r"bjuder in", r"inbjud\w*", r"inviter\w*", r"invit\w*", r"välkommen", r"velkommen", r"welcome",
                    r"vill gärna", r"vil gjerne", r"would like to", r"ønsker å", r"önskar", r"har ni möjlighet",
                    r"har dere mulighet", r"would you", r"kan vi", r"förslag", r"forslag", r"propos\w*",
@@ -197,6 +239,12 @@ CUES: dict[str, re.Pattern[str]] = {
     "fee_to_person": _cue(r"ersättning\w*", r"kompensasjon\w*", r"godtgjørelse\w*", r"compensation",
                           r"arvode\w*", r"honorar\w*", r"fee\b", r"per timme", r"per time", r"per hour"),
 }
+
+#: Cues of mails that propose nothing (SPEC §3 convention 4), pooled into one more token,
+#: `cue=no_proposal`: each kind (a job ad, an auto-reply, a booking confirmation …) is rare in the
+#: corpus, and the pooled token lets what the model learns from all of them carry over to each.
+NO_PROPOSAL_CUES: tuple[str, ...] = ("job", "absence", "no_action", "already_booked", "finished",
+                                     "safety_notice")
 
 #: CUES for the lowercased text, which is what mail_features scans.
 _LOWER_CUES: dict[str, re.Pattern[str]] = {name: _lowercase_cue(pattern) for name, pattern in CUES.items()}
@@ -409,6 +457,8 @@ def mail_features(message: ParsedMessage) -> MailFeatures:
                 signals.append(f"cue={name}:many")
         if pattern.search(subject):
             signals.append(f"subject_cue={name}")
+    if any(f"cue={name}" in signals for name in NO_PROPOSAL_CUES):
+        signals.append("cue=no_proposal")
     signals.extend(_who(readable))
     if _named_thing(message.subject, readable):
         signals.append("cue=named_thing")

@@ -63,8 +63,12 @@ class SignalsOf(BaseEstimator, TransformerMixin):
 
 
 def features_union(*, char_max_features: int = 40_000, signal_weight: float = 0.2, subject_weight: float = 0.5,
-                   char_weight: float = 1.0, word_weight: float = 1.0, meta_weight: float | None = None) -> FeatureUnion:
-    """Word 1–2-grams and character 2–5-grams of all text, subject words, and the signals."""
+                   char_weight: float = 1.0, word_weight: float = 1.0, meta_weight: float | None = 0.1) -> FeatureUnion:
+    """Word 1–2-grams and character 2–5-grams of all text, subject words, and the signals.
+
+    The sender, header and shape signals ("meta") weigh half the text cues: at the same weight
+    they let the model lean on who sent a mail rather than on what it proposes (5-fold CV on train).
+    """
     return FeatureUnion([
         ("words", Pipeline([
             ("select", TextOf("text")),

@@ -2,7 +2,12 @@
 
 The detector knows only the three languages a mailbox of ours receives, which makes it both
 faster and surer than a general one (Danish and Nynorsk mail comes out as "nb", the nearest).
-It is built once, on first use, and shared; lingua is thread-safe for detection.
+It runs in lingua's low-accuracy mode (trigram models only): 13 MB and 0.04 CPU-s to load
+instead of 113 MB and 0.8 CPU-s for the high-accuracy models, and on every train, dev and
+sample mail (858 mails, 934 detected parts) it gives the same answer as the high-accuracy
+detector. Where the two differ is a short line that mixes languages word by word
+(tests/test_message_language.py pins it). It is built once, on first use, and shared; lingua
+is thread-safe for detection.
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ def _build() -> LanguageDetector:
             from lingua import Language, LanguageDetectorBuilder
 
             _codes.update({Language.SWEDISH: "sv", Language.BOKMAL: "nb", Language.ENGLISH: "en"})
-            # Preloading the three models costs ~0.5 s once and keeps every later call at ~1 ms.
-            _detector = LanguageDetectorBuilder.from_languages(*_codes).with_preloaded_language_models().build()
+            # Low accuracy: the trigram models alone (see the module docstring for what it costs and
+            # what it changes); preloaded so no mail pays for loading them.
+            _detector = (LanguageDetectorBuilder.from_languages(*_codes).with_low_accuracy_mode()
+                         .with_preloaded_language_models().build())
     return _detector
 
 

@@ -1,4 +1,6 @@
-"""Train the rules' sentence scorer (`triage train`, trainer "rules"): models/rules/.
+"""Train the rules' sentence scorer (`triage train`, trainer "rules"): models/rules/ (the fitted
+scikit-learn objects in scorer.joblib, the same model compiled to arrays in scorer.npz, which the
+service loads).
 
 Every sentence-sized unit of every train mail is an example. A unit is positive for a violation
 code when the mail carries that code and the unit holds (or is held by) one of the label's
@@ -94,10 +96,9 @@ def fit_scorer(texts: list[str], labels: list[set[str]], seed: int) -> SentenceS
         codes.append(code)
         coefs.append(model.coef_[0])
         intercepts.append(model.intercept_[0])
-    return SentenceScorer(
-        vectorizer=vectorizer, codes=tuple(codes), coef=np.vstack(coefs).astype(np.float32),
-        intercept=np.array(intercepts, dtype=np.float32), thresholds={c: MIN_THRESHOLD for c in codes},
-        version=VERSION,
+    return SentenceScorer.from_fitted(
+        vectorizer, tuple(codes), np.vstack(coefs).astype(np.float32), np.array(intercepts, dtype=np.float32),
+        {c: MIN_THRESHOLD for c in codes}, VERSION,
     )
 
 
@@ -165,9 +166,10 @@ def train_rules(ctx: TrainingContext) -> dict[str, Any]:
     metrics["thresholds"] = scorer.thresholds
     metrics["positive_units"] = {code: int(sum(code in lab for lab in labels)) for code in scorer.codes}
     directory = model_dir(ctx.models_dir)
-    scorer.save(directory)
+    training_hash = data_hash(ctx.train, ctx.corpus_root)
+    scorer.save(directory, training_hash=training_hash)
     write_model_dir(
-        directory, name=MODEL_NAME, version=VERSION, training_hash=data_hash(ctx.train, ctx.corpus_root),
+        directory, name=MODEL_NAME, version=VERSION, training_hash=training_hash,
         metrics=metrics,
         extra={"kind": "sentence scorer for rule evidence", "features": "tfidf char_wb 3-5 + word 1-2",
                "classifier": "logistic regression per violation code", "codes": list(scorer.codes),
@@ -180,11 +182,12 @@ def train_rules(ctx: TrainingContext) -> dict[str, Any]:
 def _unit_metrics(scorer: SentenceScorer, dev_units: list[tuple[LabelledMail, list[str]]]) -> dict[str, Any]:
     """Mail-level precision/recall of the scorer alone on dev, per code (for the model card)."""
     out: dict[str, Any] = {}
+    best = [scorer.probabilities(units).max(axis=0) if units else None for _, units in dev_units]
     for code in scorer.codes:
         column = scorer.codes.index(code)
         tp = fp = fn = 0
-        for mail, units in dev_units:
-            fired = bool(units) and float(scorer.probabilities(units)[:, column].max()) >= scorer.thresholds[code]
+        for (mail, units), top in zip(dev_units, best):
+            fired = top is not None and float(top[column]) >= scorer.thresholds[code]
             gold = code in mail.violations
             tp += fired and gold
             fp += fired and not gold

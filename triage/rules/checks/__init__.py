@@ -20,6 +20,8 @@ from triage.rules.model import Rule
 from triage.rules.text import Unit, message_units, negated
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from triage.rules.scorer import SentenceScorer
 
 CheckFunction = Callable[["CheckContext"], list[Finding]]
@@ -47,10 +49,12 @@ def register_check(name: str, *, params: tuple[str, ...] = ()) -> Callable[[Chec
 
 @dataclass
 class MessageView:
-    """What all rules share for one message: its units, cut once."""
+    """What all rules share for one message: its units, cut once, and their scores, computed once."""
 
     message: ParsedMessage
     units: list[Unit] = field(default_factory=list)
+    #: The sentence scorer's probabilities (every code) by unit text, filled on the first rule that asks.
+    scores: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def of(cls, message: ParsedMessage) -> MessageView:
@@ -204,8 +208,11 @@ class CheckContext:
             return []
         code = code or self.rule.code
         pool = list(units) if units is not None else self.units()
+        memo = self.view.scores
+        if not memo:  # the message's sentences, vectorised once for all its rules
+            self.scorer.probabilities([u.text for u in self.units()], memo)
         hits = []
-        for unit, probability in self.scorer.score(code, pool):
+        for unit, probability in self.scorer.score(code, pool, memo):
             if self.excepted(unit):
                 continue
             hits.append(Hit(unit, 0, len(unit.text), probability, f"scorer:{code}"))
