@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from itertools import accumulate
+from itertools import accumulate, chain as _chain
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from collections.abc import Callable
@@ -203,9 +203,18 @@ def _lexicon() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((item["label"], re.compile(item["regex"])) for item in load_patterns("lexicons"))
 
 
+@lru_cache(maxsize=1)
+def _any_lexicon() -> re.Pattern[str]:
+    """All lexicon regexes as one alternation: it matches a whole word iff one of them does (they
+    have no groups or inline flags), so most words, in no class, take one call instead of one each."""
+    return re.compile("|".join(f"(?:{regex.pattern})" for _, regex in _lexicon()))
+
+
 @lru_cache(maxsize=2**15)
 def word_classes(word: str) -> tuple[str, ...]:
     """The lexicon classes of one lower-cased word ("sjuksköterskor" → ("audience",))."""
+    if not _any_lexicon().fullmatch(word):
+        return ()
     return tuple(sorted({label for label, regex in _lexicon() if regex.fullmatch(word)}))
 
 
@@ -308,9 +317,23 @@ class _DocContext:
         self.message_words: list[str] = list(doc.user_data.get(MESSAGE_WORDS) or [])
         self.flags: list[str] = list(doc.user_data.get(MESSAGE_FLAGS) or [])
         self.flag_tuple: tuple[str, ...] = tuple(self.flags)
-        #: per start token (rank): the bag of words and the words before (span_keys fills them)
-        self.bag_cache: dict[int, _Bag] = {}
+        #: per start token (rank): the words before (span_keys fills them)
         self.before_cache: dict[int, list[int]] = {}
+        #: per start token and per end token: the keys and flags of a candidate that depend on that
+        #: side alone (span_keys fills them; many candidates share a start or an end)
+        self.start_cache: dict[int, tuple[Any, ...]] = {}
+        self.end_cache: dict[int, tuple[Any, ...]] = {}
+        #: the non-space words lower-cased and stripped to [a-zåäöæø0-9], joined, with the offset of
+        #: each word in that string (span_keys builds it when the sender domain is compared)
+        self.stripped: tuple[str, list[int]] | None = None
+        #: the bag-of-words keys of all non-space words in order, with each word's offset in them,
+        #: so a candidate's bag is one slice; the ranks of the words with lexicon classes, and the
+        #: classes seen in (rank_start, size) (span_keys fills it)
+        solid_keys = [self.word_keys[i] for i in self.solid]
+        self.bag_flat: list[int] = list(_chain.from_iterable(solid_keys))
+        self.bag_offsets: list[int] = list(accumulate(map(len, solid_keys), initial=0))
+        self.class_ranks: list[int] = [r for r, i in enumerate(self.solid) if self.classes[i]]
+        self.seen_cache: dict[tuple[int, int], frozenset[str]] = {}
         anchor = doc.user_data.get(ANCHOR)
         self.anchor = anchor.date() if anchor is not None else None
         self.mentions: dict[tuple[int, int], Mention] = {}
@@ -513,31 +536,6 @@ _DIGIT0, _DIGIT1, _UPPER0, _ALLTITLE, _ORGSUFFIX, _EMAIL, _QUESTION, _HAS_DATE, 
                        "line_start", "line_end", "sender_domain"))
 
 
-class _Bag:
-    """The bag-of-words keys of the words from one start token, grown on demand: with the offset and
-    the lexicon classes seen after each word count, a candidate of n words takes a prefix."""
-
-    __slots__ = ("flat", "offsets", "seen_by_length", "seen", "rank")
-
-    def __init__(self, rank_start: int) -> None:
-        self.flat: list[int] = []
-        self.offsets = [0]
-        self.seen_by_length: list[frozenset[str]] = [frozenset()]
-        self.seen: set[str] = set()
-        self.rank = rank_start
-
-    def upto(self, ctx: "_DocContext", size: int) -> tuple[list[int], frozenset[str]]:
-        """The keys and the classes of the first `size` words (size ≤ BAG_WORDS)."""
-        built = len(self.offsets) - 1
-        if size > built:
-            for i in ctx.solid[self.rank + built:self.rank + size]:
-                self.flat.extend(ctx.word_keys[i])
-                self.offsets.append(len(self.flat))
-                self.seen.update(ctx.classes[i])
-                self.seen_by_length.append(frozenset(self.seen))
-        return self.flat[:self.offsets[size]], self.seen_by_length[size]
-
-
 def _before_keys(ctx: _DocContext, rank_start: int) -> list[int]:
     """The keys of the (up to three) words before a start: p1, p2, p3, the class of p1, p1_p2."""
     lower, classes, solid = ctx.lower, ctx.classes, ctx.solid
@@ -553,73 +551,119 @@ def _before_keys(ctx: _DocContext, rank_start: int) -> list[int]:
     return keys
 
 
+_LENGTH_BUCKETS: dict[int, str] = {}
+_COMMA_KEYS: dict[int, int] = {}
+
+
+def _start_facts(ctx: _DocContext, start: int, rank_start: int) -> tuple[Any, ...]:
+    """What span_keys needs of a candidate's start token alone: (first word, its key, the key of the
+    first two words or None, the lexf and before keys, the line keys with digit0, upper0, line start)."""
+    solid, lower = ctx.solid, ctx.lower
+    head = solid[rank_start]
+    first = lower[head]
+    f2 = _key("f2=", f"{first}_{lower[solid[rank_start + 1]]}") if rank_start + 1 < len(solid) else None
+    after = [_key("lexf=", label) for label in ctx.classes[head]]
+    before = ctx.before_cache.get(rank_start)
+    if before is None:
+        before = ctx.before_cache[rank_start] = _before_keys(ctx, rank_start)
+    after.extend(before)
+    line = ctx.line_of[start]
+    line_bucket = _bucket(line, _LINE_EDGES)
+    line_keys = [_key("line=", line_bucket), _key("src|line=", f"{ctx.source}|{line_bucket}")]
+    cue = ctx.line_cue.get(line)
+    if cue:
+        line_keys.append(_key("linecue=", cue))
+    if ctx.digit[head]:
+        line_keys.append(_DIGIT0)
+    line_start = start == 0 or ctx.breaks_after[start - 1]
+    return first, _key("f=", first), f2, after, line_keys, bool(ctx.upper0[head]), bool(line_start)
+
+
+def _end_facts(ctx: _DocContext, end: int, rank_end: int) -> tuple[Any, ...]:
+    """What span_keys needs of a candidate's end token alone: (last word, its key, the keys of the
+    next two words, line end, org suffix, question)."""
+    solid, lower, words = ctx.solid, ctx.lower, ctx.words
+    last = lower[solid[rank_end - 1]]
+    after = [_key(f"n{index + 1}=", lower[i]) for index, i in enumerate(solid[rank_end:rank_end + 2])]
+    line_end = end == len(words) or ctx.breaks_after[end - 1] or (end < len(words) and "\n" in words[end])
+    return last, _key("l=", last), after, bool(line_end), last in _ORG_SUFFIX, last in ("?", "!")
+
+
+def _seen_classes(ctx: _DocContext, rank_start: int, size: int) -> frozenset[str]:
+    """The lexicon classes of the first `size` non-space words from rank_start."""
+    class_ranks, solid, classes = ctx.class_ranks, ctx.solid, ctx.classes
+    seen: set[str] = set()
+    stop = rank_start + size
+    for index in range(bisect_left(class_ranks, rank_start), len(class_ranks)):
+        rank = class_ranks[index]
+        if rank >= stop:
+            break
+        seen.update(classes[solid[rank]])
+    return frozenset(seen)
+
+
 def span_keys(ctx: _DocContext, start: int, end: int, kinds: set[str] | frozenset[str]) -> list[int]:
     """The hashed features of one candidate: exactly `map(_hash, span_features(...))`, in the same
-    order, but built from per-word and per-kind caches and prefix counts, without formatting the
-    strings again for every candidate (most of the scorer's time went there)."""
+    order, but built from per-word, per-start, per-end and per-kind caches and prefix counts,
+    without formatting the strings again for every candidate (most of the scorer's time went there)."""
     rank_start, rank_end = ctx.rank[start], ctx.rank[end]
-    solid = ctx.solid
     n = rank_end - rank_start
     src = ctx.source
-    length = _bucket(n, _LENGTH_EDGES)
+    length = _LENGTH_BUCKETS.get(n)
+    if length is None:
+        length = _LENGTH_BUCKETS[n] = _bucket(n, _LENGTH_EDGES)
     head_keys, ordered, heads = _kind_keys(frozenset(kinds), src, length)
     keys = list(head_keys)
     if not n:
         return keys
-    lower = ctx.lower
-    head = solid[rank_start]
-    tail = solid[rank_end - 1]
-    first, last = lower[head], lower[tail]
-    keys += [_key("f=", first), _key("l=", last), _key("f|l=", f"{first}|{last}")]
+    at_start = ctx.start_cache.get(start)
+    if at_start is None:
+        at_start = ctx.start_cache[start] = _start_facts(ctx, start, rank_start)
+    first, first_key, f2_key, start_keys, line_keys, upper0, line_start = at_start
+    at_end = ctx.end_cache.get(end)
+    if at_end is None:
+        at_end = ctx.end_cache[end] = _end_facts(ctx, end, rank_end)
+    last, last_key, next_keys, line_end, org_suffix, question = at_end
+    keys += [first_key, last_key, _key("f|l=", f"{first}|{last}")]
     if n > 1:
-        keys.append(_key("f2=", f"{first}_{lower[solid[rank_start + 1]]}"))
-    classes = ctx.classes
-    # Candidates that start at the same token (a value and its cut, soft and comma variants) share
-    # their bag of words and the words before them: built once per start token.
-    bag = ctx.bag_cache.get(rank_start)
-    if bag is None:
-        bag = ctx.bag_cache[rank_start] = _Bag(rank_start)
-    bag_keys, seen = bag.upto(ctx, min(n, BAG_WORDS))
-    keys.extend(bag_keys)
+        keys.append(f2_key)
+    # The bag of words is a slice of the doc's; candidates that start at the same token (a value and
+    # its cut, soft and comma variants) share the classes seen and the words before them.
+    size = n if n < BAG_WORDS else BAG_WORDS
+    offsets = ctx.bag_offsets
+    keys += ctx.bag_flat[offsets[rank_start]:offsets[rank_start + size]]
+    seen = ctx.seen_cache.get((rank_start, size))
+    if seen is None:
+        seen = ctx.seen_cache[(rank_start, size)] = _seen_classes(ctx, rank_start, size)
     if seen:
-        keys.extend(_lex_keys(seen, heads))
-    for label in classes[head]:
-        keys.append(_key("lexf=", label))
-    before = ctx.before_cache.get(rank_start)
-    if before is None:
-        before = ctx.before_cache[rank_start] = _before_keys(ctx, rank_start)
-    keys.extend(before)
-    for index, i in enumerate(solid[rank_end:rank_end + 2]):
-        keys.append(_key(f"n{index + 1}=", lower[i]))
-    words = ctx.words
-    if start == 0 or ctx.breaks_after[start - 1]:
+        keys += _lex_keys(seen, heads)
+    keys += start_keys
+    keys += next_keys
+    if line_start:
         keys.append(_LINE_START)
-    if end == len(words) or ctx.breaks_after[end - 1] or (end < len(words) and "\n" in words[end]):
+    if line_end:
         keys.append(_LINE_END)
-    line = ctx.line_of[start]
-    line_bucket = _bucket(line, _LINE_EDGES)
-    keys += [_key("line=", line_bucket), _key("src|line=", f"{src}|{line_bucket}")]
-    cue = ctx.line_cue.get(line)
-    if cue:
-        keys.append(_key("linecue=", cue))
-    if ctx.digit[head]:
-        keys.append(_DIGIT0)
+    keys += line_keys
     if ctx.digit_before[end] - ctx.digit_before[start]:
         keys.append(_DIGIT1)
-    if ctx.upper0[head]:
+    if upper0:
         keys.append(_UPPER0)
     if ctx.untitled_before[end] == ctx.untitled_before[start]:
         keys.append(_ALLTITLE)
-    if last in _ORG_SUFFIX:
+    if org_suffix:
         keys.append(_ORGSUFFIX)
     if ctx.at_before[end] - ctx.at_before[start]:
         keys.append(_EMAIL)
-    if last in ("?", "!"):
+    if question:
         keys.append(_QUESTION)
     dated = ctx.dated_before[end] - ctx.dated_before[start]
     if dated:
         keys.append(_HAS_DATE if dated < n else _ALL_DATE)
-    keys.append(_key("commas=", _bucket(ctx.comma_before[end] - ctx.comma_before[start], _COMMA_EDGES)))
+    commas = ctx.comma_before[end] - ctx.comma_before[start]
+    comma_key = _COMMA_KEYS.get(commas)
+    if comma_key is None:
+        comma_key = _COMMA_KEYS[commas] = _hash(f"commas={_bucket(commas, _COMMA_EDGES)}")
+    keys.append(comma_key)
     org = ctx.orgs.get((start, end))
     if org:
         keys.append(_key("isorg=", org))
@@ -638,7 +682,13 @@ def span_keys(ctx: _DocContext, start: int, end: int, kinds: set[str] | frozense
     elif MESSAGE_PRIOR:
         keys.extend(_key("msg=", word) for word in ctx.message_words)
     if ctx.domain_stem and len(ctx.domain_stem) >= 3:
-        joined = _NON_ALNUM.sub("", "".join(lower[i] for i in solid[rank_start:rank_end]))
+        stripped = ctx.stripped
+        if stripped is None:
+            # _NON_ALNUM removes single characters, so stripping the joined words is joining the
+            # stripped words: one string per doc, and a candidate's is a slice of it.
+            parts = [_NON_ALNUM.sub("", ctx.lower[i]) for i in ctx.solid]
+            stripped = ctx.stripped = ("".join(parts), list(accumulate(map(len, parts), initial=0)))
+        joined = stripped[0][stripped[1][rank_start]:stripped[1][rank_end]]
         if ctx.domain_stem in joined or (len(joined) >= 4 and joined[: max(4, len(joined) - 2)] in ctx.domain_stem):
             keys.append(_SENDER)
             for kind in ordered:
