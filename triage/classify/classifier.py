@@ -12,7 +12,6 @@ estimator itself, for inspection and as the fallback when no compiled file is th
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from triage.classify.compiled import CompiledChapterModel, NotCompilable, compil
 from triage.classify.features import MailFeatures, mail_features
 from triage.message.envelope import ParsedMessage
 from triage.results import Classification, EventDetails
+from triage.training.registry import read_model_card
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,4 @@ class ChapterClassifier:
 
 
 def _card_version(directory: Path) -> str:
-    card = directory / "model.json"
-    if card.is_file():
-        return str(json.loads(card.read_text(encoding="utf-8")).get("version", "unknown"))
-    return "unknown"
+    return str(read_model_card(directory).get("version", "unknown"))

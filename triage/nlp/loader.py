@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from triage.config import Settings
@@ -10,6 +9,7 @@ from triage.nlp.components.fields import FIELD_LABELS
 from triage.nlp.extractor import EventExtractor
 from triage.nlp.pipeline import LANGUAGES, ModelMissingError, load_nlp
 from triage.pipeline.stages import Extractor
+from triage.training.registry import read_model_card
 
 MODEL_NAME = "extract"
 
@@ -21,12 +21,11 @@ def load_extractor(settings: Settings) -> Extractor:
 
 def load_from(model_dir: Path) -> EventExtractor:
     """An EventExtractor from one model directory (model.json, triage_fields/, arranger/)."""
-    card_path = model_dir / "model.json"
-    if not card_path.is_file():
+    card = read_model_card(model_dir)
+    if not card:
         raise ModelMissingError(
             f"no extraction model at {model_dir} (model.json missing); run `triage train` to build it"
         )
-    card = json.loads(card_path.read_text(encoding="utf-8"))
     languages = [lang for lang in card.get("languages", LANGUAGES) if lang in LANGUAGES]
     pipelines = {lang: load_nlp(lang, model_dir) for lang in languages}
     extractor = EventExtractor(

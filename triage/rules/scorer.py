@@ -27,6 +27,7 @@ import numpy as np
 
 from triage.classify.compiled import Block, NotCompilable, read_blocks, tfidf_block, write_blocks
 from triage.rules.text import Unit
+from triage.training.registry import read_model_card
 
 log = logging.getLogger(__name__)
 
@@ -173,9 +174,7 @@ class SentenceScorer:
         `scorer.npz` is read when its version and training data are the card's (model.json);
         otherwise `scorer.joblib` is unpickled (importing scikit-learn) and compiled in memory.
         """
-        card: dict[str, Any] = {}
-        if (directory / "model.json").is_file():
-            card = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+        card = read_model_card(directory)
         version = str(card.get("version", "unknown"))
         compiled = directory / COMPILED_FILE
         if compiled.is_file():

@@ -62,3 +62,11 @@ def write_model_dir(directory: Path, *, name: str, version: str, training_hash: 
             "trained_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(), **(extra or {})}
     (directory / "model.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (directory / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_model_card(directory: Path) -> dict[str, Any]:
+    """The `model.json` that `write_model_dir` wrote, or {} when there is none."""
+    card = directory / "model.json"
+    if not card.is_file():
+        return {}
+    return json.loads(card.read_text(encoding="utf-8"))

@@ -16,7 +16,7 @@ import zlib
 from itertools import accumulate, chain as _chain
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy
@@ -359,18 +359,7 @@ def span_features(ctx: _DocContext, start: int, end: int, kinds: set[str]) -> li
     src = ctx.source
     n = len(positions)
     length = _bucket(n, (1, 2, 3, 5, 8, 12, 20, 35))
-    feats = [f"src={src}", f"len={length}", f"src|len={src}|{length}"]
-    ordered = sorted(kinds) or ["none"]  # a set's order depends on the hash seed; features must not
-    heads = sorted({kind.split(":", 1)[0] for kind in ordered})
-    for kind in ordered:
-        parts = kind.split(":")
-        feats.append(f"k={kind}")
-        if len(parts) > 1:
-            feats.append(f"k01={parts[0]}:{parts[1]}")
-        feats.append(f"k|src={kind}|{src}")
-        feats.append(f"k|len={kind}|{length}")
-    for head in heads:
-        feats.append(f"k0={head}")
+    feats, ordered, heads = _kind_features(kinds, src, length)
     if not words:
         return feats
     first, last = words[0], words[-1]
@@ -475,6 +464,14 @@ _NO_KINDS: frozenset[str] = frozenset()
 def _kind_keys(kinds: frozenset[str], src: str, length: str) -> tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...]]:
     """The keys of a candidate's source, length and kinds (the head of span_features), with its
     sorted kinds and kind heads; a few hundred distinct (kinds, source, length) cover a corpus."""
+    feats, ordered, heads = _kind_features(kinds, src, length)
+    return tuple(_hash(f) for f in feats), tuple(ordered), tuple(heads)
+
+
+def _kind_features(kinds: Iterable[str], src: str, length: str) -> tuple[list[str], list[str], list[str]]:
+    """The features of a candidate's source, length and kinds, its sorted kinds and kind heads.
+
+    Sorted because a set's order depends on the hash seed, and features must not."""
     ordered = sorted(kinds) or ["none"]
     heads = sorted({kind.split(":", 1)[0] for kind in ordered})
     feats = [f"src={src}", f"len={length}", f"src|len={src}|{length}"]
@@ -487,7 +484,7 @@ def _kind_keys(kinds: frozenset[str], src: str, length: str) -> tuple[tuple[int,
         feats.append(f"k|len={kind}|{length}")
     for head in heads:
         feats.append(f"k0={head}")
-    return tuple(_hash(f) for f in feats), tuple(ordered), tuple(heads)
+    return feats, ordered, heads
 
 
 _KEY_TABLES: dict[str, dict[str, int]] = {}
